@@ -1,0 +1,46 @@
+use kit::config::{ConfigError, Env};
+use kit::redis_client::RedisSettings;
+
+/// The counter's settings, read once at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub redis: RedisSettings,
+    pub bind_port: u16,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            redis: RedisSettings::from_env(env, "localhost")?,
+            bind_port: env.port_or("BIND_PORT", 5000)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flask_image_variables_and_defaults() {
+        let config = Config::from_env(&Env::default()).unwrap();
+        assert_eq!(config.redis.url(), "redis://localhost:6379/");
+        assert_eq!(config.bind_port, 5000);
+
+        let env = Env::from_pairs([
+            ("REDIS_HOST", "db"),
+            ("REDIS_PORT", "6379"),
+            ("BIND_PORT", "8000"),
+        ]);
+        let config = Config::from_env(&env).unwrap();
+        assert_eq!(config.redis.url(), "redis://db:6379/");
+        assert_eq!(config.bind_port, 8000);
+    }
+
+    #[test]
+    fn bad_bind_port_is_named() {
+        let env = Env::from_pairs([("BIND_PORT", "http")]);
+        let err = Config::from_env(&env).unwrap_err();
+        assert_eq!(err.var, "BIND_PORT");
+    }
+}

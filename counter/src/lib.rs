@@ -1,0 +1,72 @@
+//! # counter
+//!
+//! A drop-in replacement for the Docker course's Flask visit counter: every `GET /` increments
+//! the Redis key `hits` and answers `Hello from Redis! I have been seen N times.` as plain text
+//! (a browser asking for HTML gets the same sentence on a small page).
+//!
+//! Run it against a local Redis:
+//!
+//! ```text
+//! REDIS_HOST=127.0.0.1 BIND_PORT=5000 cargo run -p counter
+//! curl http://127.0.0.1:5000/
+//! ```
+//!
+//! Environment (the Flask image's variables, same defaults):
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `REDIS_HOST` | `localhost` | Redis host |
+//! | `REDIS_PORT` | `6379` | Redis port |
+//! | `REDIS_URL` | unset | full URL (password, db number); overrides host and port |
+//! | `BIND_PORT` | `5000` | HTTP port |
+//! | `RUST_LOG` | `info` | log filter |
+//! | `LOG_FORMAT` | `text` | `json` for JSON lines |
+//!
+//! Routes: `GET /`, `/healthz` (alive), `/readyz` (Redis answers PING), `/metrics`.
+//! When Redis is down, `/` answers 503 within about a second and recovers by itself.
+
+mod config;
+mod error;
+mod routes;
+
+pub use config::Config;
+pub use error::CounterError;
+
+use axum::Router;
+use axum::routing::get;
+use deadpool_redis::Pool;
+
+/// The Redis key the Flask app counts in; kept so both can share one Redis.
+pub const HITS_KEY: &str = "hits";
+
+/// Requests have no business sending bodies here; refuse large ones early.
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    redis: Pool,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("redis", &self.redis.status())
+            .finish()
+    }
+}
+
+impl AppState {
+    pub fn new(redis: Pool) -> Self {
+        Self { redis }
+    }
+}
+
+/// The counter's HTTP interface.
+pub fn app(state: AppState) -> Router {
+    let router = Router::new()
+        .route("/", get(routes::count_visit))
+        .route("/readyz", get(routes::readyz))
+        .with_state(state);
+    kit::http::with_common_routes(router, BODY_LIMIT)
+}

@@ -1,0 +1,36 @@
+use std::process::ExitCode;
+
+use anyhow::Context;
+use counter::{AppState, Config, app};
+use kit::config::Env;
+use kit::service::{self, Binary};
+use tokio::net::TcpListener;
+
+const BINARY: Binary = Binary {
+    name: "counter",
+    about: "the Docker course's Redis visit counter",
+    env_help: "  REDIS_HOST (localhost), REDIS_PORT (6379), REDIS_URL (overrides both),\n  BIND_PORT (5000), RUST_LOG (info), LOG_FORMAT (text|json)",
+};
+
+fn main() -> ExitCode {
+    service::run(
+        BINARY,
+        Env::from_process(),
+        std::env::args(),
+        Config::from_env,
+        |config| config.bind_port,
+        |config, shutdown| async move {
+            let pool = config.redis.pool(32).map_err(anyhow::Error::msg)?;
+            let listener = TcpListener::bind(("0.0.0.0", config.bind_port))
+                .await
+                .with_context(|| format!("cannot listen on port {}", config.bind_port))?;
+            tracing::info!(
+                port = config.bind_port,
+                redis = %config.redis.display_addr(),
+                "counter listening"
+            );
+            kit::shutdown::serve(listener, app(AppState::new(pool)), shutdown).await?;
+            Ok(())
+        },
+    )
+}

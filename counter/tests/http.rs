@@ -1,0 +1,157 @@
+//! The counter's HTTP contract, in process, against a real Redis.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use counter::{AppState, Config, app};
+use http_body_util::BodyExt;
+use kit::config::Env;
+use test_servers::RedisServer;
+use tower::ServiceExt;
+
+fn counter_for(redis: &RedisServer) -> axum::Router {
+    let env = Env::from_pairs([
+        ("REDIS_HOST", redis.host().to_owned()),
+        ("REDIS_PORT", redis.port().to_string()),
+    ]);
+    let config = Config::from_env(&env).expect("valid config");
+    app(AppState::new(config.redis.pool(8).expect("pool")))
+}
+
+async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, String, String) {
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        content_type,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).expect("request")
+}
+
+#[tokio::test]
+async fn answers_the_flask_apps_exact_text_and_counts() {
+    let redis = RedisServer::start().await;
+    let app = counter_for(&redis);
+    for n in 1..=3 {
+        let (status, content_type, body) = send(&app, get("/")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type, "text/plain; charset=utf-8");
+        assert_eq!(
+            body,
+            format!("Hello from Redis! I have been seen {n} times.")
+        );
+    }
+}
+
+#[tokio::test]
+async fn counts_in_the_key_the_flask_app_uses() {
+    let redis = RedisServer::start().await;
+    let mut conn = redis.client().await;
+    redis::cmd("SET")
+        .arg("hits")
+        .arg(41)
+        .query_async::<()>(&mut conn)
+        .await
+        .expect("SET");
+    let (_, _, body) = send(&counter_for(&redis), get("/")).await;
+    assert_eq!(body, "Hello from Redis! I have been seen 42 times.");
+}
+
+#[tokio::test]
+async fn a_browser_gets_an_html_page_with_the_same_sentence() {
+    let redis = RedisServer::start().await;
+    let request = Request::get("/")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+        .body(Body::empty())
+        .expect("request");
+    let (status, content_type, body) = send(&counter_for(&redis), request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(
+        body.contains("Hello from Redis! I have been seen 1 times."),
+        "{body}"
+    );
+    assert!(body.starts_with("<!doctype html>"));
+}
+
+#[tokio::test]
+async fn curl_style_accept_gets_plain_text() {
+    let redis = RedisServer::start().await;
+    let request = Request::get("/")
+        .header(header::ACCEPT, "*/*")
+        .body(Body::empty())
+        .expect("request");
+    let (_, content_type, body) = send(&counter_for(&redis), request).await;
+    assert!(content_type.starts_with("text/plain"));
+    assert_eq!(body, "Hello from Redis! I have been seen 1 times.");
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let mut redis = RedisServer::start().await;
+    let app = counter_for(&redis);
+    send(&app, get("/")).await;
+
+    assert_eq!(send(&app, get("/healthz")).await.0, StatusCode::OK);
+    assert_eq!(send(&app, get("/readyz")).await.0, StatusCode::OK);
+    let (status, content_type, metrics) = send(&app, get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/plain"));
+    assert!(
+        metrics.contains(r#"http_requests_total{route="/",method="GET",status="200"}"#),
+        "{metrics}"
+    );
+
+    redis.kill().await;
+    assert_eq!(
+        send(&app, get("/healthz")).await.0,
+        StatusCode::OK,
+        "liveness touches no backend"
+    );
+    let (status, _, body) = send(&app, get("/readyz")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("Redis"), "{body}");
+    send(&app, get("/")).await;
+    let (_, _, metrics) = send(&app, get("/metrics")).await;
+    assert!(metrics.contains("redis_errors_total"), "{metrics}");
+    assert!(
+        metrics.contains(r#"http_requests_total{route="/",method="GET",status="503"}"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_4xx_never_5xx() {
+    let redis = RedisServer::start().await;
+    let app = counter_for(&redis);
+    assert_eq!(send(&app, get("/nope")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&app, get("/../etc/passwd")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let post = Request::post("/").body(Body::empty()).expect("request");
+    assert_eq!(send(&app, post).await.0, StatusCode::METHOD_NOT_ALLOWED);
+    let delete = Request::delete("/healthz")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(send(&app, delete).await.0, StatusCode::METHOD_NOT_ALLOWED);
+    let big = Request::get("/")
+        .header(header::CONTENT_LENGTH, 1_000_000)
+        .body(Body::from(vec![b'x'; 1_000_000]))
+        .expect("request");
+    assert_eq!(send(&app, big).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+}

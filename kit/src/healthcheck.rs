@@ -1,0 +1,61 @@
+//! The `healthcheck` subcommand: asks the running service on this host for `/healthz`, so a
+//! Docker HEALTHCHECK needs no curl in the image.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Exit code 0 when `http://127.0.0.1:{port}/healthz` answers 200 within [`TIMEOUT`].
+pub fn run(port: u16) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("unhealthy: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(probe(port, "/healthz")) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(problem) => {
+            eprintln!("unhealthy: {problem}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One GET on loopback; `Ok` only for status 200.
+pub async fn probe(port: u16, path: &str) -> Result<(), String> {
+    let exchange = async {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("cannot connect to 127.0.0.1:{port}: {e}"))?;
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|e| format!("cannot send the request: {e}"))?;
+        let mut head = Vec::with_capacity(256);
+        (&mut stream)
+            .take(4096)
+            .read_to_end(&mut head)
+            .await
+            .map_err(|e| format!("cannot read the answer: {e}"))?;
+        let status_line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+        let status_line = String::from_utf8_lossy(status_line);
+        match status_line.split_whitespace().nth(1) {
+            Some("200") => Ok(()),
+            _ => Err(format!("{path} answered {:?}", status_line.trim())),
+        }
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .map_err(|_| format!("no answer from 127.0.0.1:{port}{path} within {TIMEOUT:?}"))?
+}

@@ -1,0 +1,27 @@
+//! The parts every service of the voting lab shares, so that each service's own code is only
+//! what makes it different.
+//!
+//! - [`config`]: environment variables read once into typed settings, with one-line errors that
+//!   name the variable;
+//! - [`redis_client`] and [`postgres_client`]: connection pools and dedicated connections with
+//!   bounded timeouts, so a dead backend turns into a quick error instead of a hung request;
+//! - [`telemetry`]: `tracing` logs (`RUST_LOG`, `LOG_FORMAT=json`) and the one Prometheus recorder;
+//! - [`http`]: `/healthz`, `/metrics`, request metrics, the 404 fallback and body limits;
+//! - [`vote`] and [`schema`]: the queue message and the PostgreSQL tables, shared by the vote app,
+//!   the worker and the result app;
+//! - [`shutdown`] and [`service`]: signals, graceful serving and the shared `main` of every binary,
+//!   including its `healthcheck` subcommand ([`healthcheck`]).
+//!
+//! Nothing here reads the environment or binds a socket on its own: binaries call
+//! [`config::Env::from_process`] and [`service::run`]; libraries and tests pass values in.
+
+pub mod config;
+pub mod healthcheck;
+pub mod http;
+pub mod postgres_client;
+pub mod redis_client;
+pub mod schema;
+pub mod service;
+pub mod shutdown;
+pub mod telemetry;
+pub mod vote;

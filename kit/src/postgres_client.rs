@@ -1,0 +1,145 @@
+//! PostgreSQL settings, the shared pool, and dedicated connections (for LISTEN).
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::config::{ConfigError, Env};
+
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where PostgreSQL is: `DATABASE_URL`, or else the standard `PGHOST`, `PGPORT`, `PGUSER`,
+/// `PGPASSWORD` and `PGDATABASE`, whose defaults match the lab's compose file (host `db`,
+/// user and password `postgres`).
+#[derive(Debug, Clone)]
+pub struct PgSettings {
+    config: Config,
+}
+
+impl PgSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let mut config = match env.get("DATABASE_URL") {
+            Some(url) => url.parse::<Config>().map_err(|e| {
+                ConfigError::new(
+                    "DATABASE_URL",
+                    "<hidden>",
+                    format_args!("is not a PostgreSQL URL or key=value string: {e}"),
+                )
+            })?,
+            None => {
+                let mut config = Config::new();
+                config
+                    .host(env.string_or("PGHOST", "db"))
+                    .port(env.port_or("PGPORT", 5432)?)
+                    .user(env.string_or("PGUSER", "postgres"))
+                    .password(env.string_or("PGPASSWORD", "postgres"))
+                    .dbname(env.string_or("PGDATABASE", "postgres"));
+                config
+            }
+        };
+        if config.get_hosts().is_empty() {
+            config.host("db");
+        }
+        if config.get_user().is_none() {
+            config.user("postgres");
+        }
+        config
+            .connect_timeout(CONNECT_TIMEOUT)
+            .keepalives_idle(Duration::from_secs(10));
+        Ok(Self { config })
+    }
+
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        Self::from_env(&Env::from_pairs([("DATABASE_URL", url)])).map_err(|e| e.to_string())
+    }
+
+    pub fn with_application_name(mut self, name: &str) -> Self {
+        self.config.application_name(name);
+        self
+    }
+
+    /// `host:port/dbname`, safe to log: no password.
+    pub fn display_addr(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(h)) => h.clone(),
+            Some(Host::Unix(p)) => p.display().to_string(),
+            None => "?".to_owned(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let db = self
+            .config
+            .get_dbname()
+            .or(self.config.get_user())
+            .unwrap_or("?");
+        format!("{host}:{port}/{db}")
+    }
+
+    /// The shared pool. Waiting for a connection and creating one are bounded.
+    pub fn pool(&self, max_size: usize) -> Result<Pool, String> {
+        let manager = Manager::from_config(
+            self.config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        Pool::builder(manager)
+            .max_size(max_size)
+            .wait_timeout(Some(Duration::from_secs(2)))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(Duration::from_secs(1)))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| e.to_string())
+    }
+
+    /// A connection of its own, with the connection future handed back so the caller can read
+    /// notifications from it (LISTEN) or spawn it.
+    pub async fn connect(
+        &self,
+    ) -> Result<
+        (
+            Client,
+            tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+        ),
+        tokio_postgres::Error,
+    > {
+        self.config.connect(NoTls).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pg_variables_have_compose_defaults() {
+        let s = PgSettings::from_env(&Env::default()).unwrap();
+        assert_eq!(s.display_addr(), "db:5432/postgres");
+        assert_eq!(s.config.get_user(), Some("postgres"));
+        assert_eq!(s.config.get_password(), Some(&b"postgres"[..]));
+    }
+
+    #[test]
+    fn database_url_wins() {
+        let env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://u:p@127.0.0.1:6543/lab"),
+            ("PGHOST", "ignored"),
+        ]);
+        let s = PgSettings::from_env(&env).unwrap();
+        assert_eq!(s.display_addr(), "127.0.0.1:6543/lab");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let env = Env::from_pairs([("DATABASE_URL", "postgres://u:secret@h:notaport/x")]);
+        let line = PgSettings::from_env(&env).unwrap_err().to_string();
+        assert!(line.starts_with("DATABASE_URL="), "{line}");
+        assert!(!line.contains("secret"), "{line}");
+        let env = Env::from_pairs([("PGPORT", "five")]);
+        let line = PgSettings::from_env(&env).unwrap_err().to_string();
+        assert!(line.starts_with("PGPORT="), "{line}");
+    }
+}

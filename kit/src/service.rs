@@ -1,0 +1,92 @@
+//! The `main` every service binary shares: parse the configuration, answer the `healthcheck`
+//! subcommand, start logs, run the service until a stop signal.
+
+use std::future::Future;
+use std::process::ExitCode;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{ConfigError, Env};
+use crate::{healthcheck, shutdown, telemetry};
+
+/// What a service binary needs to say about itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Binary {
+    /// The binary's name, used in messages.
+    pub name: &'static str,
+    /// One line on what it does, for `--help`.
+    pub about: &'static str,
+    /// The environment variables it reads, for `--help`.
+    pub env_help: &'static str,
+}
+
+/// Runs a service binary. `parse` reads the typed configuration from `env`; a bad value stops
+/// the process at once with exit code 2 and one line naming the variable. `health_port` says
+/// where `healthcheck` should look. `serve` runs until `shutdown` is cancelled (at SIGTERM or
+/// SIGINT) and returns; an error it returns is logged and gives exit code 1.
+pub fn run<C, Fut>(
+    binary: Binary,
+    env: Env,
+    args: impl IntoIterator<Item = String>,
+    parse: impl FnOnce(&Env) -> Result<C, ConfigError>,
+    health_port: impl FnOnce(&C) -> u16,
+    serve: impl FnOnce(C, CancellationToken) -> Fut,
+) -> ExitCode
+where
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let name = binary.name;
+    let args: Vec<String> = args.into_iter().skip(1).collect();
+    let healthcheck = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => false,
+        ["healthcheck"] => true,
+        ["-h" | "--help" | "help"] => {
+            println!(
+                "{name}: {}\n\nUsage:\n  {name}              run the service\n  {name} healthcheck  exit 0 when the running service answers /healthz\n\nEnvironment:\n{}",
+                binary.about, binary.env_help
+            );
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{name}: unexpected arguments {args:?}; usage: {name} [healthcheck|--help]");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match parse(&env) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{name}: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if healthcheck {
+        return healthcheck::run(health_port(&config));
+    }
+    if let Err(e) = telemetry::init_tracing(&env) {
+        eprintln!("{name}: configuration error: {e}");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("{name}: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let shutdown = shutdown::on_signal();
+        match serve(config, shutdown).await {
+            Ok(()) => {
+                tracing::info!("{name} stopped");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!("{name} failed: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

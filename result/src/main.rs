@@ -1,0 +1,40 @@
+use std::process::ExitCode;
+
+use anyhow::Context;
+use kit::config::Env;
+use kit::service::{self, Binary};
+use result::{AppState, Config, Snapshot, app, watch_scores};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+const BINARY: Binary = Binary {
+    name: "result",
+    about: "the live results page; reads the tally from PostgreSQL",
+    env_help: "  OPTION_A (Cats), OPTION_B (Dogs), DATABASE_URL or PGHOST (db), PGPORT (5432),\n  PGUSER, PGPASSWORD, PGDATABASE (postgres), PORT (80), RUST_LOG (info), LOG_FORMAT (text|json)",
+};
+
+fn main() -> ExitCode {
+    service::run(
+        BINARY,
+        Env::from_process(),
+        std::env::args(),
+        Config::from_env,
+        |config| config.port,
+        |config, shutdown| async move {
+            let listener = TcpListener::bind(("0.0.0.0", config.port))
+                .await
+                .with_context(|| format!("cannot listen on port {}", config.port))?;
+            tracing::info!(
+                port = config.port,
+                postgres = %config.postgres.display_addr(),
+                "result listening"
+            );
+            let (publish, scores) = watch::channel(Snapshot::UNKNOWN);
+            let watcher = tokio::spawn(watch_scores(config.postgres, publish, shutdown.clone()));
+            let state = AppState::new(scores, config.labels, shutdown.clone());
+            kit::shutdown::serve(listener, app(state), shutdown).await?;
+            watcher.await.context("score watcher task")?;
+            Ok(())
+        },
+    )
+}

@@ -1,0 +1,79 @@
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, StreamExt};
+use kit::vote::Labels;
+use tokio_stream::wrappers::WatchStream;
+
+use crate::AppState;
+use crate::scores::{ScoresJson, Snapshot};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "result.html")]
+struct ResultPage<'a> {
+    labels: &'a Labels,
+    scores: ScoresJson,
+}
+
+/// The results, complete without JavaScript.
+pub async fn page(State(state): State<AppState>) -> Response {
+    let snapshot = *state.scores.borrow();
+    ResultPage {
+        labels: &state.labels,
+        scores: snapshot.into(),
+    }
+    .into_response()
+}
+
+pub async fn api(State(state): State<AppState>) -> Json<ScoresJson> {
+    let snapshot = *state.scores.borrow();
+    Json(snapshot.into())
+}
+
+/// The current scores at once, then at every change; ends at shutdown.
+pub async fn events(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    metrics::gauge!("sse_streams_open").increment(1.0);
+    let stream = WatchStream::new(state.scores.clone())
+        .map(|snapshot: Snapshot| {
+            let json = serde_json::to_string(&ScoresJson::from(snapshot)).unwrap_or_default();
+            Ok(Event::default().event("scores").data(json))
+        })
+        .take_until(state.shutdown.clone().cancelled_owned())
+        .chain(futures_util::stream::once(async {
+            metrics::gauge!("sse_streams_open").decrement(1.0);
+            Ok(Event::default().comment("closing"))
+        }));
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// Ready while the scores are fresh.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.scores.borrow().stale {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "PostgreSQL cannot be read; serving the last known results.\n",
+        )
+    } else {
+        (StatusCode::OK, "ready\n")
+    }
+}
+
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/result.js"),
+    )
+        .into_response()
+}

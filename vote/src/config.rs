@@ -1,0 +1,82 @@
+use kit::config::{ConfigError, Env};
+use kit::redis_client::RedisSettings;
+use kit::vote::Labels;
+
+use crate::PageSettings;
+
+/// The vote app's settings, read once at start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub redis: RedisSettings,
+    pub port: u16,
+    pub page: PageSettings,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let result_url = env.get("RESULT_URL").map(str::to_owned);
+        if let Some(url) = &result_url
+            && !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with('/'))
+        {
+            return Err(ConfigError::new(
+                "RESULT_URL",
+                url,
+                "must start with http://, https:// or /",
+            ));
+        }
+        Ok(Self {
+            redis: RedisSettings::from_env(env, "redis")?,
+            port: env.port_or("PORT", 80)?,
+            page: PageSettings {
+                labels: Labels::from_env(env),
+                hostname: env.string_or("HOSTNAME", "unknown"),
+                result_url,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_original_apps() {
+        let config = Config::from_env(&Env::default()).unwrap();
+        assert_eq!(
+            config.page.labels,
+            Labels {
+                a: "Cats".into(),
+                b: "Dogs".into()
+            }
+        );
+        assert_eq!(config.port, 80);
+        assert_eq!(config.redis.url(), "redis://redis:6379/");
+        assert_eq!(config.page.result_url, None);
+    }
+
+    #[test]
+    fn labels_and_result_link_are_configurable() {
+        let env = Env::from_pairs([
+            ("OPTION_A", "Tabs"),
+            ("OPTION_B", "Spaces"),
+            ("RESULT_URL", "http://localhost:8081"),
+            ("HOSTNAME", "abc123"),
+        ]);
+        let config = Config::from_env(&env).unwrap();
+        assert_eq!(config.page.labels.a, "Tabs");
+        assert_eq!(config.page.labels.b, "Spaces");
+        assert_eq!(config.page.hostname, "abc123");
+        assert_eq!(
+            config.page.result_url.as_deref(),
+            Some("http://localhost:8081")
+        );
+    }
+
+    #[test]
+    fn a_result_url_without_scheme_is_refused() {
+        let err = Config::from_env(&Env::from_pairs([("RESULT_URL", "javascript:alert(1)")]))
+            .unwrap_err();
+        assert_eq!(err.var, "RESULT_URL");
+    }
+}

@@ -1,0 +1,81 @@
+//! # vote
+//!
+//! The voting page of the lab, a replacement for the original Python vote app. `GET /` shows the
+//! two options; `POST /` with `vote=a` or `vote=b` appends
+//! `{"voter_id":"…","vote":"a","seq":…}` to the Redis list `votes` (the original's message plus
+//! a sequence number, see [`queue`]) and redirects back to `/` (303), so a refresh never votes
+//! twice. Only a successful RPUSH is reported as a recorded vote.
+//!
+//! Run it: `REDIS_HOST=127.0.0.1 PORT=8080 cargo run -p vote`, then open http://127.0.0.1:8080.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `OPTION_A`, `OPTION_B` | `Cats`, `Dogs` | the labels |
+//! | `REDIS_HOST`, `REDIS_PORT` / `REDIS_URL` | `redis`, `6379` | the vote queue |
+//! | `PORT` | `80` | HTTP port |
+//! | `RESULT_URL` | unset | when set, the page links to the result page |
+//! | `HOSTNAME` | the kernel's | shown as "Processed by container ID" |
+//! | `RUST_LOG`, `LOG_FORMAT` | `info`, `text` | logs |
+
+mod config;
+mod error;
+mod queue;
+mod routes;
+mod voter;
+
+pub use config::Config;
+pub use error::VoteError;
+pub use kit::vote::Labels;
+pub use queue::VOTE_SEQ_KEY;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use deadpool_redis::Pool;
+
+/// A vote form is a few bytes; anything near this is not one.
+const BODY_LIMIT: usize = 4 * 1024;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    redis: Pool,
+    page: Arc<PageSettings>,
+    enqueue: Arc<redis::Script>,
+}
+
+/// What every page shows besides the voter's own state.
+#[derive(Debug, Clone)]
+pub struct PageSettings {
+    pub labels: Labels,
+    pub hostname: String,
+    pub result_url: Option<String>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("page", &self.page)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(redis: Pool, page: PageSettings) -> Self {
+        Self {
+            redis,
+            page: Arc::new(page),
+            enqueue: Arc::new(queue::enqueue_script()),
+        }
+    }
+}
+
+/// The vote app's HTTP interface.
+pub fn app(state: AppState) -> Router {
+    let router = Router::new()
+        .route("/", get(routes::show).post(routes::cast))
+        .route("/readyz", get(routes::readyz))
+        .with_state(state);
+    kit::http::with_common_routes(router, BODY_LIMIT)
+}

@@ -1,0 +1,36 @@
+use std::process::ExitCode;
+
+use anyhow::Context;
+use kit::config::Env;
+use kit::service::{self, Binary};
+use tokio::net::TcpListener;
+use vote::{AppState, Config, app};
+
+const BINARY: Binary = Binary {
+    name: "vote",
+    about: "the voting page; records votes on the Redis list `votes`",
+    env_help: "  OPTION_A (Cats), OPTION_B (Dogs), REDIS_HOST (redis), REDIS_PORT (6379), REDIS_URL,\n  PORT (80), RESULT_URL, HOSTNAME, RUST_LOG (info), LOG_FORMAT (text|json)",
+};
+
+fn main() -> ExitCode {
+    service::run(
+        BINARY,
+        Env::from_process(),
+        std::env::args(),
+        Config::from_env,
+        |config| config.port,
+        |config, shutdown| async move {
+            let pool = config.redis.pool(64).map_err(anyhow::Error::msg)?;
+            let listener = TcpListener::bind(("0.0.0.0", config.port))
+                .await
+                .with_context(|| format!("cannot listen on port {}", config.port))?;
+            tracing::info!(
+                port = config.port,
+                redis = %config.redis.display_addr(),
+                "vote listening"
+            );
+            kit::shutdown::serve(listener, app(AppState::new(pool, config.page)), shutdown).await?;
+            Ok(())
+        },
+    )
+}

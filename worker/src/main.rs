@@ -1,0 +1,44 @@
+use std::process::ExitCode;
+
+use anyhow::Context;
+use kit::config::Env;
+use kit::service::{self, Binary};
+use tokio::net::TcpListener;
+use worker::{Config, HealthState, Worker, app, run};
+
+const BINARY: Binary = Binary {
+    name: "worker",
+    about: "moves votes from the Redis list `votes` into the PostgreSQL table `votes`",
+    env_help: "  REDIS_HOST (redis), REDIS_PORT (6379), REDIS_URL, DATABASE_URL or PGHOST (db), PGPORT,\n  PGUSER, PGPASSWORD, PGDATABASE (postgres), PORT (80), BATCH_SIZE (1000),\n  HEARTBEAT_TTL_MS (10000), WORKER_ID (hostname-random), RUST_LOG, LOG_FORMAT",
+};
+
+fn main() -> ExitCode {
+    service::run(
+        BINARY,
+        Env::from_process(),
+        std::env::args(),
+        Config::from_env,
+        |config| config.port,
+        |config, shutdown| async move {
+            let redis = config.redis.pool(8).map_err(anyhow::Error::msg)?;
+            let postgres = config.postgres.pool(4).map_err(anyhow::Error::msg)?;
+            let listener = TcpListener::bind(("0.0.0.0", config.port))
+                .await
+                .with_context(|| format!("cannot listen on port {}", config.port))?;
+            tracing::info!(
+                port = config.port,
+                redis = %config.redis.display_addr(),
+                postgres = %config.postgres.display_addr(),
+                "worker health endpoints listening"
+            );
+            let health = app(HealthState {
+                redis: redis.clone(),
+                postgres: postgres.clone(),
+            });
+            let server = tokio::spawn(kit::shutdown::serve(listener, health, shutdown.clone()));
+            run(Worker::new(&config, redis, postgres), shutdown).await;
+            server.await.context("health server task")??;
+            Ok(())
+        },
+    )
+}

@@ -1,0 +1,121 @@
+//! What the worker's tests share: a worker wired to test servers, queue helpers, table reads.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use kit::config::Env;
+use kit::vote::QUEUE;
+use redis::AsyncCommands;
+use test_servers::{RedisServer, wait_until};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use worker::{Config, PROCESSING_PREFIX, Worker, run};
+
+pub fn config(redis_url: &str, db_url: &str, extra: &[(&str, &str)]) -> Config {
+    let mut pairs = vec![
+        ("REDIS_URL".to_owned(), redis_url.to_owned()),
+        ("DATABASE_URL".to_owned(), db_url.to_owned()),
+        ("HEARTBEAT_TTL_MS".to_owned(), "1000".to_owned()),
+    ];
+    pairs.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    Config::from_env(&Env::from_pairs(pairs)).expect("valid config")
+}
+
+/// A worker running in this process until the returned token is cancelled.
+pub struct RunningWorker {
+    pub stop: CancellationToken,
+    pub task: JoinHandle<()>,
+}
+
+impl RunningWorker {
+    pub fn start(config: &Config) -> Self {
+        let redis = config.redis.pool(4).expect("redis pool");
+        let postgres = config.postgres.pool(2).expect("pg pool");
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(run(Worker::new(config, redis, postgres), stop.clone()));
+        Self { stop, task }
+    }
+
+    pub async fn stop(self) {
+        self.stop.cancel();
+        tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .expect("worker stops within 5 s")
+            .expect("worker task");
+    }
+}
+
+pub async fn push(redis: &RedisServer, messages: &[String]) {
+    let mut conn = redis.client().await;
+    for chunk in messages.chunks(5000) {
+        conn.rpush::<_, _, ()>(QUEUE, chunk).await.expect("RPUSH");
+    }
+}
+
+pub fn message(voter: &str, vote: &str, seq: Option<i64>) -> String {
+    match seq {
+        Some(seq) => format!(r#"{{"voter_id":"{voter}","vote":"{vote}","seq":{seq}}}"#),
+        None => format!(r#"{{"voter_id": "{voter}", "vote": "{vote}"}}"#),
+    }
+}
+
+/// Votes still in Redis: the queue plus every worker's processing list.
+pub async fn pending(redis: &RedisServer) -> usize {
+    let mut conn = redis.client().await;
+    let mut total: usize = conn.llen(QUEUE).await.expect("LLEN");
+    let lists: Vec<String> = conn
+        .keys(format!("{PROCESSING_PREFIX}*"))
+        .await
+        .expect("KEYS");
+    for list in lists {
+        total += conn.llen::<_, usize>(&list).await.expect("LLEN");
+    }
+    total
+}
+
+pub async fn wait_drained(redis: &RedisServer, within: Duration) {
+    wait_until(within, || async { pending(redis).await == 0 }).await;
+}
+
+/// `votes` as a map from voter to (vote, seq).
+pub type Rows = HashMap<String, (String, Option<i64>)>;
+
+pub async fn table(client: &tokio_postgres::Client) -> Rows {
+    client
+        .query("SELECT id, vote, seq FROM votes", &[])
+        .await
+        .expect("SELECT votes")
+        .into_iter()
+        .map(|row| (row.get(0), (row.get(1), row.get(2))))
+        .collect()
+}
+
+/// The counts as the original result app reads them.
+pub async fn original_counts(client: &tokio_postgres::Client) -> HashMap<String, i64> {
+    client
+        .query(
+            "SELECT vote, COUNT(id) AS count FROM votes GROUP BY vote",
+            &[],
+        )
+        .await
+        .expect("original query")
+        .into_iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+pub async fn tally(client: &tokio_postgres::Client) -> HashMap<String, i64> {
+    client
+        .query("SELECT vote, count FROM vote_tally WHERE count <> 0", &[])
+        .await
+        .expect("SELECT vote_tally")
+        .into_iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}

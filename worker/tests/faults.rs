@@ -1,0 +1,252 @@
+//! The worker under failure: kill -9 at any instant, Redis and PostgreSQL restarts, SIGTERM.
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use test_servers::{PostgresServer, RedisServer, database, free_port, wait_until};
+
+const BIN: &str = env!("CARGO_BIN_EXE_worker");
+
+fn spawn_worker_process(redis: &RedisServer, db_url: &str, port: u16) -> Child {
+    Command::new(BIN)
+        .env_clear()
+        .env("REDIS_URL", redis.url())
+        .env("DATABASE_URL", db_url)
+        .env("PORT", port.to_string())
+        .env("BATCH_SIZE", "500")
+        .env("HEARTBEAT_TTL_MS", "600")
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn worker")
+}
+
+fn signal(child: &Child, name: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill -{name} failed");
+}
+
+/// 10,000 voters vote five times each: 50,000 messages, each voter's last one wins.
+fn fifty_thousand_votes() -> (Vec<String>, Rows) {
+    let mut messages = Vec::with_capacity(50_000);
+    let mut last = HashMap::new();
+    let mut seq = 1_000_000;
+    for round in 0..5 {
+        for voter in 0..10_000 {
+            seq += 1;
+            let vote = if (voter * 7 + round * 3) % 5 < 2 {
+                "a"
+            } else {
+                "b"
+            };
+            let id = format!("voter-{voter:05}");
+            messages.push(message(&id, vote, Some(seq)));
+            last.insert(id, (vote.to_owned(), Some(seq)));
+        }
+    }
+    (messages, last)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_at_any_instant_loses_nothing_and_applies_nothing_out_of_order() {
+    let redis = RedisServer::start().await;
+    let db = database().await;
+    let (messages, expected) = fifty_thousand_votes();
+    push(&redis, &messages).await;
+
+    let mut kills = 0;
+    let mut rng_state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let mut child = spawn_worker_process(&redis, &db.url(), free_port());
+        // Kill after a pseudo-random 20-220 ms: early, mid-batch, between commit and ack.
+        rng_state ^= rng_state << 13;
+        rng_state ^= rng_state >> 7;
+        rng_state ^= rng_state << 17;
+        tokio::time::sleep(Duration::from_millis(20 + rng_state % 200)).await;
+        signal(&child, "KILL");
+        child.wait().expect("reap");
+        kills += 1;
+        if kills >= 12 || pending(&redis).await == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "too slow");
+    }
+
+    // One last worker finishes, recovering the batches the killed ones left behind.
+    let mut last = spawn_worker_process(&redis, &db.url(), free_port());
+    wait_drained(&redis, Duration::from_secs(60)).await;
+    signal(&last, "TERM");
+    assert!(last.wait().expect("wait").success());
+
+    let client = db.client().await;
+    let rows = table(&client).await;
+    assert!(kills >= 3, "only {kills} kills happened");
+    assert_eq!(rows.len(), expected.len());
+    let wrong: Vec<_> = expected
+        .iter()
+        .filter(|(id, want)| rows.get(*id) != Some(want))
+        .take(5)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "after {kills} kills, rows differ, e.g. {wrong:?}"
+    );
+    assert_eq!(tally(&client).await, original_counts(&client).await);
+}
+
+#[tokio::test]
+async fn sigterm_exits_0_within_2_seconds_and_healthcheck_follows_the_process() {
+    let redis = RedisServer::start().await;
+    let db = database().await;
+    let port = free_port();
+    let mut child = spawn_worker_process(&redis, &db.url(), port);
+    let healthy = || {
+        Command::new(BIN)
+            .arg("healthcheck")
+            .env_clear()
+            .env("PORT", port.to_string())
+            .stderr(Stdio::null())
+            .status()
+            .expect("healthcheck")
+            .success()
+    };
+    wait_until(Duration::from_secs(10), || async { healthy() }).await;
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    assert!(metrics.contains("worker_queue_depth"), "{metrics}");
+
+    let stopping = Instant::now();
+    signal(&child, "TERM");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(stopping.elapsed() < Duration::from_secs(5), "still running");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        stopping.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        stopping.elapsed()
+    );
+    assert!(!healthy());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_mid_run_loses_nothing() {
+    let mut redis = RedisServer::start_persistent().await;
+    let db = database().await;
+    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[("BATCH_SIZE", "100")]));
+    let (messages, expected) = fifty_thousand_votes();
+    let (first, second) = messages.split_at(25_000);
+    push(&redis, first).await;
+    redis.kill().await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // an outage the worker must ride out
+    redis.start_again().await;
+    push(&redis, second).await;
+    wait_drained(&redis, Duration::from_secs(60)).await;
+    // The worker is still running after the outage, and still takes new votes.
+    push(&redis, &[message("late", "a", None)]).await;
+    wait_drained(&redis, Duration::from_secs(10)).await;
+    worker.stop().await;
+
+    let rows = table(&db.client().await).await;
+    assert_eq!(rows.len(), expected.len() + 1);
+    assert!(expected.iter().all(|(id, want)| rows.get(id) == Some(want)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restarted_mid_run_loses_nothing() {
+    let redis = RedisServer::start().await;
+    let mut postgres = PostgresServer::start().await;
+    let db = postgres.create_database().await;
+    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[("BATCH_SIZE", "200")]));
+    let (messages, expected) = fifty_thousand_votes();
+    push(&redis, &messages[..10_000]).await;
+    wait_drained(&redis, Duration::from_secs(30)).await;
+
+    postgres.kill().await;
+    push(&redis, &messages[10_000..]).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // votes wait in Redis meanwhile
+    assert!(
+        pending(&redis).await > 0,
+        "nothing can be applied while PostgreSQL is down"
+    );
+    postgres.start_again().await;
+    wait_drained(&redis, Duration::from_secs(60)).await;
+    worker.stop().await;
+
+    let client = db.client().await;
+    let rows = table(&client).await;
+    assert_eq!(rows.len(), expected.len());
+    assert!(expected.iter().all(|(id, want)| rows.get(id) == Some(want)));
+    assert_eq!(tally(&client).await, original_counts(&client).await);
+}
+
+#[tokio::test]
+async fn stopping_while_postgres_is_down_hands_the_batch_back() {
+    let redis = RedisServer::start().await;
+    let mut postgres = PostgresServer::start().await;
+    let db = postgres.create_database().await;
+    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[]));
+    push(&redis, &[message("first", "a", Some(1))]).await;
+    wait_drained(&redis, Duration::from_secs(10)).await;
+
+    postgres.kill().await;
+    push(
+        &redis,
+        &[message("v1", "a", Some(2)), message("v2", "b", Some(3))],
+    )
+    .await;
+    // Wait until the worker holds the batch in its processing list, retrying PostgreSQL.
+    wait_until(Duration::from_secs(10), || async {
+        let mut conn = redis.client().await;
+        redis::cmd("LLEN")
+            .arg(kit::vote::QUEUE)
+            .query_async::<usize>(&mut conn)
+            .await
+            .expect("LLEN")
+            == 0
+    })
+    .await;
+    let stopping = Instant::now();
+    worker.stop().await;
+    assert!(
+        stopping.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        stopping.elapsed()
+    );
+
+    let mut conn = redis.client().await;
+    let queue: Vec<String> = redis::cmd("LRANGE")
+        .arg(kit::vote::QUEUE)
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut conn)
+        .await
+        .expect("LRANGE");
+    assert_eq!(
+        queue,
+        vec![message("v1", "a", Some(2)), message("v2", "b", Some(3))],
+        "back, in order"
+    );
+    assert_eq!(pending(&redis).await, 2, "and nowhere else");
+}

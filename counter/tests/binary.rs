@@ -1,32 +1,12 @@
-//! The real `counter` binary: configuration errors, the healthcheck subcommand, and stopping
-//! on SIGTERM the way `docker stop` asks.
+//! The real `counter` binary: configuration errors, JSON logs, the healthcheck subcommand, and
+//! stopping on SIGTERM (`docker stop`) or SIGINT (Ctrl-C).
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
-use test_servers::{RedisServer, free_port, wait_until};
+use test_servers::{RedisServer, free_port, healthcheck, service_command, stop_with, wait_until};
 
 const BIN: &str = env!("CARGO_BIN_EXE_counter");
-
-fn counter(envs: &[(&str, String)]) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (k, v) in envs {
-        command.env(k, v);
-    }
-    command
-}
-
-fn healthcheck(port: u16) -> bool {
-    counter(&[("BIND_PORT", port.to_string())])
-        .arg("healthcheck")
-        .stderr(Stdio::null())
-        .status()
-        .expect("run healthcheck")
-        .success()
-}
 
 #[test]
 fn a_bad_variable_exits_2_with_one_line_naming_it() {
@@ -35,8 +15,11 @@ fn a_bad_variable_exits_2_with_one_line_naming_it() {
         ("REDIS_PORT", "99999"),
         ("REDIS_URL", "mysql://x"),
         ("LOG_FORMAT", "xml"),
+        ("RUST_LOG", "[[["),
     ] {
-        let out = counter(&[(var, value.to_owned())]).output().expect("run");
+        let out = service_command(BIN, &[(var, value.to_owned())])
+            .output()
+            .expect("run");
         assert_eq!(out.status.code(), Some(2), "{var}={value}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -45,50 +28,80 @@ fn a_bad_variable_exits_2_with_one_line_naming_it() {
 }
 
 #[tokio::test]
-async fn serves_answers_healthcheck_and_exits_0_promptly_on_sigterm() {
+async fn serves_answers_healthcheck_and_exits_0_promptly_on_sigterm_and_sigint() {
+    let redis = RedisServer::start().await;
+    for signal in ["TERM", "INT"] {
+        let port = free_port();
+        assert!(
+            !healthcheck(BIN, "BIND_PORT", port),
+            "nothing is listening yet"
+        );
+        let mut child = service_command(
+            BIN,
+            &[
+                ("REDIS_HOST", redis.host().to_owned()),
+                ("REDIS_PORT", redis.port().to_string()),
+                ("BIND_PORT", port.to_string()),
+            ],
+        )
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn counter");
+        wait_until(Duration::from_secs(10), || async {
+            healthcheck(BIN, "BIND_PORT", port)
+        })
+        .await;
+        let body = reqwest::get(format!("http://127.0.0.1:{port}/"))
+            .await
+            .expect("GET /")
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            body.starts_with("Hello from Redis! I have been seen "),
+            "{body}"
+        );
+
+        let (status, took) = stop_with(&mut child, signal, Duration::from_secs(5)).await;
+        assert!(status.success(), "SIG{signal}: {status:?}");
+        assert!(took < Duration::from_secs(1), "SIG{signal} took {took:?}");
+        assert!(
+            !healthcheck(BIN, "BIND_PORT", port),
+            "stopped means stopped"
+        );
+    }
+}
+
+#[tokio::test]
+async fn log_format_json_writes_one_json_object_per_line() {
     let redis = RedisServer::start().await;
     let port = free_port();
-    assert!(!healthcheck(port), "nothing is listening yet");
-
-    let mut child = counter(&[
-        ("REDIS_HOST", redis.host().to_owned()),
-        ("REDIS_PORT", redis.port().to_string()),
-        ("BIND_PORT", port.to_string()),
-    ])
-    .stderr(Stdio::null())
+    let mut child = service_command(
+        BIN,
+        &[
+            ("REDIS_URL", redis.url()),
+            ("BIND_PORT", port.to_string()),
+            ("LOG_FORMAT", "json".to_owned()),
+        ],
+    )
+    .stderr(Stdio::piped())
     .spawn()
     .expect("spawn counter");
-    wait_until(Duration::from_secs(10), || async { healthcheck(port) }).await;
-
-    let body = reqwest::get(format!("http://127.0.0.1:{port}/"))
-        .await
-        .expect("GET /")
-        .text()
-        .await
-        .expect("body");
-    assert_eq!(body, "Hello from Redis! I have been seen 1 times.");
-
-    let stop = Instant::now();
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let exit = loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
-            break exit;
-        }
+    wait_until(Duration::from_secs(10), || async {
+        healthcheck(BIN, "BIND_PORT", port)
+    })
+    .await;
+    stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
+    let output = child.wait_with_output().expect("output");
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(logs.lines().count() >= 2, "{logs}");
+    for line in logs.lines() {
+        let entry: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         assert!(
-            stop.elapsed() < Duration::from_secs(5),
-            "still running after SIGTERM"
+            entry["level"].is_string() && entry["timestamp"].is_string(),
+            "{line}"
         );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
-    assert!(exit.success(), "{exit:?}");
-    assert!(
-        stop.elapsed() < Duration::from_secs(1),
-        "took {:?}",
-        stop.elapsed()
-    );
-    assert!(!healthcheck(port), "stopped means stopped");
+    }
+    assert!(logs.contains("counter listening"));
 }

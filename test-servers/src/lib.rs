@@ -47,6 +47,7 @@
 
 mod app;
 mod binaries;
+mod binary;
 mod database;
 mod port;
 mod postgres_server;
@@ -59,6 +60,7 @@ mod user;
 mod wait;
 
 pub use app::TestApp;
+pub use binary::{healthcheck, send_signal, service_command, stop_with};
 pub use database::{TestDatabase, database};
 pub use port::free_port;
 pub use postgres_server::PostgresServer;

@@ -3,35 +3,31 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use test_servers::{PostgresServer, RedisServer, database, free_port, wait_until};
+use test_servers::{
+    PostgresServer, RedisServer, database, free_port, healthcheck, send_signal, service_command,
+    stop_with, wait_until,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_worker");
 
 fn spawn_worker_process(redis: &RedisServer, db_url: &str, port: u16) -> Child {
-    Command::new(BIN)
-        .env_clear()
-        .env("REDIS_URL", redis.url())
-        .env("DATABASE_URL", db_url)
-        .env("PORT", port.to_string())
-        .env("BATCH_SIZE", "500")
-        .env("HEARTBEAT_TTL_MS", "600")
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn worker")
-}
-
-fn signal(child: &Child, name: &str) {
-    let ok = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .expect("kill")
-        .success();
-    assert!(ok, "kill -{name} failed");
+    service_command(
+        BIN,
+        &[
+            ("REDIS_URL", redis.url()),
+            ("DATABASE_URL", db_url.to_owned()),
+            ("PORT", port.to_string()),
+            ("BATCH_SIZE", "500".to_owned()),
+            ("HEARTBEAT_TTL_MS", "600".to_owned()),
+        ],
+    )
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("spawn worker")
 }
 
 /// 10,000 voters vote five times each: 50,000 messages, each voter's last one wins.
@@ -72,7 +68,7 @@ async fn kill_9_at_any_instant_loses_nothing_and_applies_nothing_out_of_order() 
         rng_state ^= rng_state >> 7;
         rng_state ^= rng_state << 17;
         tokio::time::sleep(Duration::from_millis(20 + rng_state % 200)).await;
-        signal(&child, "KILL");
+        send_signal(&child, "KILL");
         child.wait().expect("reap");
         kills += 1;
         if kills >= 12 || pending(&redis).await == 0 {
@@ -84,7 +80,7 @@ async fn kill_9_at_any_instant_loses_nothing_and_applies_nothing_out_of_order() 
     // One last worker finishes, recovering the batches the killed ones left behind.
     let mut last = spawn_worker_process(&redis, &db.url(), free_port());
     wait_drained(&redis, Duration::from_secs(60)).await;
-    signal(&last, "TERM");
+    send_signal(&last, "TERM");
     assert!(last.wait().expect("wait").success());
 
     let client = db.client().await;
@@ -109,16 +105,7 @@ async fn sigterm_exits_0_within_2_seconds_and_healthcheck_follows_the_process() 
     let db = database().await;
     let port = free_port();
     let mut child = spawn_worker_process(&redis, &db.url(), port);
-    let healthy = || {
-        Command::new(BIN)
-            .arg("healthcheck")
-            .env_clear()
-            .env("PORT", port.to_string())
-            .stderr(Stdio::null())
-            .status()
-            .expect("healthcheck")
-            .success()
-    };
+    let healthy = || healthcheck(BIN, "PORT", port);
     wait_until(Duration::from_secs(10), || async { healthy() }).await;
     let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
         .await
@@ -132,21 +119,9 @@ async fn sigterm_exits_0_within_2_seconds_and_healthcheck_follows_the_process() 
         .expect("body");
     assert!(metrics.contains("worker_queue_depth"), "{metrics}");
 
-    let stopping = Instant::now();
-    signal(&child, "TERM");
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(stopping.elapsed() < Duration::from_secs(5), "still running");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let (status, took) = stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
     assert!(status.success(), "{status:?}");
-    assert!(
-        stopping.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        stopping.elapsed()
-    );
+    assert!(took < Duration::from_secs(2), "took {took:?}");
     assert!(!healthy());
 }
 

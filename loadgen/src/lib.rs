@@ -1,0 +1,1 @@
+//! Load generator (see the crate docs once written).

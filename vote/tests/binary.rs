@@ -1,0 +1,52 @@
+//! The real `vote` binary: configuration errors, healthcheck, SIGTERM.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use test_servers::{RedisServer, free_port, healthcheck, service_command, stop_with, wait_until};
+
+const BIN: &str = env!("CARGO_BIN_EXE_vote");
+
+#[test]
+fn a_bad_variable_exits_2_naming_it() {
+    for (var, value) in [
+        ("PORT", "http"),
+        ("REDIS_URL", "nope"),
+        ("RESULT_URL", "ftp://x"),
+    ] {
+        let out = service_command(BIN, &[(var, value.to_owned())])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(var) && stderr.lines().count() == 1,
+            "{stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn healthcheck_follows_the_process_and_sigterm_stops_it_at_once() {
+    let redis = RedisServer::start().await;
+    let port = free_port();
+    let mut child = service_command(
+        BIN,
+        &[("REDIS_URL", redis.url()), ("PORT", port.to_string())],
+    )
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("spawn vote");
+    wait_until(Duration::from_secs(10), || async {
+        healthcheck(BIN, "PORT", port)
+    })
+    .await;
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    let (status, took) = stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(!healthcheck(BIN, "PORT", port));
+}

@@ -37,17 +37,24 @@ pub async fn probe(port: u16, path: &str) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot connect to 127.0.0.1:{port}: {e}"))?;
         let request =
-            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
         stream
             .write_all(request.as_bytes())
             .await
             .map_err(|e| format!("cannot send the request: {e}"))?;
+        // Only the status line matters; some servers keep the connection open after it.
         let mut head = Vec::with_capacity(256);
-        (&mut stream)
-            .take(4096)
-            .read_to_end(&mut head)
-            .await
-            .map_err(|e| format!("cannot read the answer: {e}"))?;
+        let mut chunk = [0u8; 256];
+        while !head.contains(&b'\n') && head.len() < 4096 {
+            let n = stream
+                .read(&mut chunk)
+                .await
+                .map_err(|e| format!("cannot read the answer: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&chunk[..n]);
+        }
         let status_line = head.split(|b| *b == b'\n').next().unwrap_or_default();
         let status_line = String::from_utf8_lossy(status_line);
         match status_line.split_whitespace().nth(1) {

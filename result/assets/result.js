@@ -4,17 +4,13 @@
   "use strict";
   var live = document.getElementById("live");
 
-  function setBar(id, percent) {
-    var bar = document.getElementById(id);
-    bar.style.width = percent + "%";
-    bar.setAttribute("data-percent", String(percent));
-  }
-
   function show(scores) {
     document.getElementById("a-percent").textContent = scores.a_percent + "%";
     document.getElementById("b-percent").textContent = scores.b_percent + "%";
-    setBar("a-bar", scores.a_percent);
-    setBar("b-bar", scores.b_percent);
+    document.getElementById("a-bar").value = scores.a_percent;
+    document.getElementById("b-bar").value = scores.b_percent;
+    document.getElementById("a-bar").textContent = scores.a_percent + "%";
+    document.getElementById("b-bar").textContent = scores.b_percent + "%";
     document.getElementById("total").textContent = scores.total_text;
     document.getElementById("stale").hidden = !scores.stale;
   }
@@ -24,10 +20,9 @@
     live.textContent = text;
   }
 
-  setBar("a-bar", document.getElementById("a-bar").getAttribute("data-percent"));
-  setBar("b-bar", document.getElementById("b-bar").getAttribute("data-percent"));
-
   if (!window.EventSource) { return; }
+  setLive("connecting", "Connecting…");
+  // EventSource reconnects by itself after an error; the indicator says so meanwhile.
   var source = new EventSource("/events");
   source.addEventListener("open", function () { setLive("live", "Live"); });
   source.addEventListener("error", function () { setLive("reconnecting", "Reconnecting…"); });

@@ -18,6 +18,18 @@ pub(crate) fn redis_server() -> PathBuf {
         })
 }
 
+pub(crate) fn chromedriver() -> PathBuf {
+    on_path("chromedriver").unwrap_or_else(|| {
+        panic!("chromedriver not found on PATH: install it with `apt-get install chromium-driver`")
+    })
+}
+
+pub(crate) fn chromium() -> PathBuf {
+    on_path("chromium").unwrap_or_else(|| {
+        panic!("chromium not found on PATH: install it with `apt-get install chromium`")
+    })
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct PostgresPrograms {
     pub(crate) initdb: PathBuf,

@@ -48,6 +48,7 @@
 mod app;
 mod binaries;
 mod binary;
+mod chromedriver;
 mod database;
 mod port;
 mod postgres_server;
@@ -61,6 +62,7 @@ mod wait;
 
 pub use app::TestApp;
 pub use binary::{healthcheck, send_signal, service_command, stop_with};
+pub use chromedriver::{CHROMIUM_ARGS, ChromeDriver};
 pub use database::{TestDatabase, database};
 pub use port::free_port;
 pub use postgres_server::PostgresServer;

@@ -3,141 +3,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use kit::config::Env;
-use test_servers::{RedisServer, TestApp, TestDatabase, database, wait_until};
-use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
-
-struct Lab {
-    redis: RedisServer,
-    db: TestDatabase,
-    vote: TestApp,
-    result: TestApp,
-    stop: CancellationToken,
-    workers: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Lab {
-    async fn start(workers: usize) -> Self {
-        let redis = RedisServer::start().await;
-        let db = database().await;
-        let env = Env::from_pairs([
-            ("REDIS_URL", redis.url()),
-            ("DATABASE_URL", db.url()),
-            ("HEARTBEAT_TTL_MS", "1000".to_owned()),
-        ]);
-        let stop = CancellationToken::new();
-
-        let vote_config = vote::Config::from_env(&env).expect("vote config");
-        let vote = TestApp::serve(vote::app(vote::AppState::new(
-            vote_config.redis.pool(32).expect("pool"),
-            vote_config.page,
-        )))
-        .await;
-
-        let worker_config = worker::Config::from_env(&env).expect("worker config");
-        let workers = (0..workers)
-            .map(|_| {
-                let w = worker::Worker::new(
-                    &worker::Config {
-                        worker_id: format!("test-{}", rand_suffix()),
-                        ..worker_config.clone()
-                    },
-                    worker_config.redis.pool(4).expect("pool"),
-                    worker_config.postgres.pool(2).expect("pool"),
-                );
-                tokio::spawn(worker::run(w, stop.clone()))
-            })
-            .collect();
-
-        let result_config = result::Config::from_env(&env).expect("result config");
-        let (publish, scores) = watch::channel(result::Snapshot::UNKNOWN);
-        tokio::spawn(result::watch_scores(
-            result_config.postgres,
-            publish,
-            stop.clone(),
-        ));
-        let result = TestApp::serve_until(
-            result::app(result::AppState::new(
-                scores,
-                result_config.labels,
-                stop.clone(),
-            )),
-            stop.clone(),
-        )
-        .await;
-        Self {
-            redis,
-            db,
-            vote,
-            result,
-            stop,
-            workers,
-        }
-    }
-
-    async fn scores(&self) -> serde_json::Value {
-        reqwest::get(self.result.url("/api/results"))
-            .await
-            .expect("GET /api/results")
-            .json()
-            .await
-            .expect("json")
-    }
-
-    async fn rows(&self) -> HashMap<String, String> {
-        self.db
-            .client()
-            .await
-            .query("SELECT id, vote FROM votes", &[])
-            .await
-            .expect("SELECT")
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect()
-    }
-
-    /// Votes not yet committed: in the queue or in a worker's processing list.
-    async fn pending(&self) -> usize {
-        let mut conn = self.redis.client().await;
-        let mut keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}*", worker::PROCESSING_PREFIX))
-            .query_async(&mut conn)
-            .await
-            .expect("KEYS");
-        keys.push(kit::vote::QUEUE.to_owned());
-        let mut total = 0;
-        for key in keys {
-            total += redis::cmd("LLEN")
-                .arg(&key)
-                .query_async::<usize>(&mut conn)
-                .await
-                .expect("LLEN");
-        }
-        total
-    }
-
-    async fn stop(self) {
-        self.stop.cancel();
-        for worker in self.workers {
-            tokio::time::timeout(Duration::from_secs(5), worker)
-                .await
-                .expect("worker stops")
-                .expect("task");
-        }
-        drop(self.redis);
-    }
-}
-
-fn rand_suffix() -> String {
-    format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos()
-    )
-}
+use e2e::Lab;
+use test_servers::wait_until;
 
 fn voter() -> reqwest::Client {
     reqwest::Client::builder()
@@ -299,5 +166,49 @@ async fn ten_voters_changing_their_vote_50_times_with_3_workers_keep_their_last_
         s["a"] == want_a && s["b"] == 10 - want_a
     })
     .await;
+    lab.stop().await;
+}
+
+#[tokio::test]
+async fn every_page_carries_the_security_headers() {
+    let lab = Lab::start(0).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let pages = [
+        lab.vote.url("/"),
+        lab.vote.url("/static/style.css"),
+        lab.vote.url("/nope"),
+        lab.result.url("/"),
+        lab.result.url("/static/result.js"),
+        lab.result.url("/api/results"),
+        lab.counter.url("/"),
+        lab.counter.url("/healthz"),
+    ];
+    for url in pages {
+        let response = client
+            .get(&url)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("GET");
+        let headers = response.headers();
+        let csp = headers["content-security-policy"].to_str().expect("ascii");
+        assert!(csp.contains("default-src 'self'"), "{url}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{url}: {csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{url}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{url}");
+        assert!(headers.contains_key("referrer-policy"), "{url}");
+    }
+    // A vote answer (a redirect) carries them too.
+    let posted = client
+        .post(lab.vote.url("/"))
+        .form(&[("vote", "a")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(posted.status(), 303);
+    assert_eq!(posted.headers()["x-frame-options"], "DENY");
     lab.stop().await;
 }

@@ -1,0 +1,339 @@
+//! The pages in a real browser: headless Chromium driven through chromedriver.
+//!
+//! Every wait is on a condition in the page, never a fixed sleep. Screenshots of each page go
+//! to `target/e2e-screenshots/` for a person to look at.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use e2e::Lab;
+use test_servers::{CHROMIUM_ARGS, ChromeDriver, wait_until};
+use thirtyfour::prelude::*;
+
+const SHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/e2e-screenshots");
+
+/// A browser session of its own, with JavaScript on or off.
+async fn browser(driver: &ChromeDriver, profile: &str, javascript: bool) -> WebDriver {
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(&driver.chromium().to_string_lossy())
+        .expect("binary");
+    for arg in CHROMIUM_ARGS {
+        caps.add_arg(arg).expect("arg");
+    }
+    caps.add_arg(&format!(
+        "--user-data-dir={}",
+        driver.profile_dir(profile).display()
+    ))
+    .expect("profile");
+    if !javascript {
+        caps.add_experimental_option(
+            "prefs",
+            serde_json::json!({ "profile.managed_default_content_settings.javascript": 2 }),
+        )
+        .expect("prefs");
+    }
+    WebDriver::new(driver.url(), caps)
+        .await
+        .expect("a Chromium session")
+}
+
+async fn screenshot(browser: &WebDriver, name: &str) {
+    let dir = PathBuf::from(SHOTS);
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    browser
+        .screenshot(&dir.join(format!("{name}.png")))
+        .await
+        .expect("screenshot");
+}
+
+async fn text(browser: &WebDriver, css: &str) -> String {
+    match browser.find(By::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn attr(browser: &WebDriver, css: &str, name: &str) -> Option<String> {
+    browser
+        .find(By::Css(css))
+        .await
+        .ok()?
+        .attr(name)
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn click(browser: &WebDriver, css: &str) {
+    browser
+        .find(By::Css(css))
+        .await
+        .expect("element to click")
+        .click()
+        .await
+        .expect("click");
+}
+
+/// Waits until the page shows `want` in `css`, polling the live DOM.
+async fn wait_for_text(browser: &WebDriver, css: &str, want: &str, within: Duration) {
+    let started = Instant::now();
+    while text(browser, css).await != want {
+        assert!(
+            started.elapsed() < within,
+            "{css} shows {:?}, not {want:?}, after {within:?}",
+            text(browser, css).await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The shared stylesheet really applies: a CSP mistake would drop it silently.
+async fn assert_styled(browser: &WebDriver) {
+    let font = browser
+        .execute("return getComputedStyle(document.body).fontFamily", vec![])
+        .await
+        .expect("script")
+        .json()
+        .clone();
+    assert!(
+        font.as_str().is_some_and(|f| f.starts_with("system-ui")),
+        "the stylesheet did not apply: font-family {font}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_result_page_follows_votes_live_without_reloading() {
+    let lab = Lab::start(1).await;
+    let driver = ChromeDriver::start().await;
+    let browser = browser(&driver, "live", true).await;
+
+    browser
+        .goto(lab.result.url("/"))
+        .await
+        .expect("open result");
+    wait_until(Duration::from_secs(10), || async {
+        attr(&browser, "#live", "data-state").await.as_deref() == Some("live")
+    })
+    .await;
+    assert_eq!(text(&browser, "#total").await, "No votes yet");
+    assert_styled(&browser).await;
+    screenshot(&browser, "result-empty").await;
+    let result_window = browser.window().await.expect("window");
+    // A reload would wipe this: it proves the numbers change in place.
+    browser
+        .execute("window.e2eMarker = 'same page';", vec![])
+        .await
+        .expect("marker");
+
+    let vote_window = browser.new_window().await.expect("new window");
+    browser
+        .switch_to_window(vote_window.clone())
+        .await
+        .expect("switch");
+    browser.goto(lab.vote.url("/")).await.expect("open vote");
+    assert_styled(&browser).await;
+    screenshot(&browser, "vote-ballot").await;
+    click(&browser, "button[value=a]").await;
+    let voted = Instant::now();
+    wait_for_text(
+        &browser,
+        ".recorded",
+        "Your vote for Cats is recorded.",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(
+        attr(&browser, "button[value=a]", "aria-pressed")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    screenshot(&browser, "vote-recorded").await;
+
+    browser
+        .switch_to_window(result_window.clone())
+        .await
+        .expect("switch");
+    wait_for_text(&browser, "#total", "1 vote", Duration::from_secs(2)).await;
+    let seen = voted.elapsed();
+    assert_eq!(text(&browser, "#a-percent").await, "100%");
+    assert_eq!(text(&browser, "#b-percent").await, "0%");
+    assert_eq!(
+        attr(&browser, "#a-bar", "value").await.as_deref(),
+        Some("100")
+    );
+    screenshot(&browser, "result-live").await;
+    eprintln!("vote to result page: {seen:?}");
+
+    // Changing one's mind: the page follows, and the ballot remembers after a reload.
+    browser.switch_to_window(vote_window).await.expect("switch");
+    click(&browser, "button[value=b]").await;
+    wait_for_text(
+        &browser,
+        ".recorded",
+        "Your vote for Dogs is recorded.",
+        Duration::from_secs(5),
+    )
+    .await;
+    browser.refresh().await.expect("reload");
+    assert_eq!(
+        attr(&browser, "button[value=b]", "aria-pressed")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        attr(&browser, "button[value=a]", "aria-pressed")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+    browser
+        .switch_to_window(result_window)
+        .await
+        .expect("switch");
+    wait_for_text(&browser, "#b-percent", "100%", Duration::from_secs(2)).await;
+    assert_eq!(text(&browser, "#total").await, "1 vote");
+    let marker = browser
+        .execute("return window.e2eMarker;", vec![])
+        .await
+        .expect("marker")
+        .json()
+        .clone();
+    assert_eq!(
+        marker,
+        serde_json::json!("same page"),
+        "the result page reloaded"
+    );
+
+    browser.quit().await.expect("quit");
+    lab.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voting_and_results_work_with_javascript_disabled() {
+    let lab = Lab::start(1).await;
+    let driver = ChromeDriver::start().await;
+    let browser = browser(&driver, "nojs", false).await;
+
+    browser.goto(lab.vote.url("/")).await.expect("open vote");
+    click(&browser, "button[value=a]").await;
+    wait_for_text(
+        &browser,
+        ".recorded",
+        "Your vote for Cats is recorded.",
+        Duration::from_secs(5),
+    )
+    .await;
+    screenshot(&browser, "vote-no-javascript").await;
+    // The link the vote page offers when RESULT_URL is set.
+    click(&browser, "main a").await;
+    let started = Instant::now();
+    while text(&browser, "#total").await != "1 vote" {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the vote never showed"
+        );
+        browser.refresh().await.expect("reload");
+    }
+    assert_eq!(text(&browser, "#a-percent").await, "100%");
+    assert_eq!(
+        attr(&browser, "#a-bar", "value").await.as_deref(),
+        Some("100")
+    );
+    assert_eq!(
+        text(&browser, "#live").await,
+        "Not live: reload the page for new results",
+        "no script ran"
+    );
+    screenshot(&browser, "result-no-javascript").await;
+    // A phone's width: the ballot stacks, nothing overflows.
+    browser
+        .set_window_rect(0, 0, 390, 844)
+        .await
+        .expect("resize");
+    screenshot(&browser, "result-phone").await;
+    browser.goto(lab.vote.url("/")).await.expect("open vote");
+    let overflow = browser
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            vec![],
+        )
+        .await
+        .expect("script")
+        .json()
+        .clone();
+    assert_eq!(
+        overflow,
+        serde_json::json!(false),
+        "the page overflows on a phone"
+    );
+    screenshot(&browser, "vote-phone").await;
+    browser.quit().await.expect("quit");
+    lab.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_stopped_the_vote_page_says_so_then_voting_works_again() {
+    let mut lab = Lab::start(1).await;
+    let driver = ChromeDriver::start().await;
+    let browser = browser(&driver, "outage", true).await;
+
+    browser.goto(lab.vote.url("/")).await.expect("open vote");
+    lab.redis.kill().await;
+    click(&browser, "button[value=b]").await;
+    wait_for_text(
+        &browser,
+        "h1",
+        "Your vote was not recorded",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(
+        text(&browser, "main p")
+            .await
+            .contains("Please try again in a moment."),
+        "{}",
+        text(&browser, "main").await
+    );
+    assert_styled(&browser).await;
+    screenshot(&browser, "vote-redis-down").await;
+
+    lab.redis.start_again().await;
+    click(&browser, "main a").await;
+    click(&browser, "button[value=b]").await;
+    wait_for_text(
+        &browser,
+        ".recorded",
+        "Your vote for Dogs is recorded.",
+        Duration::from_secs(5),
+    )
+    .await;
+    wait_until(Duration::from_secs(10), || async {
+        lab.scores().await["b"] == 1
+    })
+    .await;
+    browser.quit().await.expect("quit");
+    lab.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counter_page_counts_in_a_browser() {
+    let lab = Lab::start(0).await;
+    let driver = ChromeDriver::start().await;
+    let browser = browser(&driver, "counter", true).await;
+    browser
+        .goto(lab.counter.url("/"))
+        .await
+        .expect("open counter");
+    assert_eq!(
+        text(&browser, "main p:last-child").await,
+        "Hello from Redis! I have been seen 1 times."
+    );
+    browser.refresh().await.expect("reload");
+    assert_eq!(text(&browser, ".count").await, "2");
+    assert_styled(&browser).await;
+    screenshot(&browser, "counter").await;
+    browser.quit().await.expect("quit");
+    lab.stop().await;
+}

@@ -87,6 +87,21 @@ async fn wait_for_text(browser: &WebDriver, css: &str, want: &str, within: Durat
     }
 }
 
+/// Where the result page's blocks sit, to prove changing numbers moves nothing.
+async fn layout(browser: &WebDriver) -> serde_json::Value {
+    browser
+        .execute(
+            "return ['#a-bar', '#b-bar', '#total', '#live'].map(function (s) { \
+               var r = document.querySelector(s).getBoundingClientRect(); \
+               return [r.top, r.left, r.width, r.height]; })",
+            vec![],
+        )
+        .await
+        .expect("script")
+        .json()
+        .clone()
+}
+
 /// The shared stylesheet really applies: a CSP mistake would drop it silently.
 async fn assert_styled(browser: &WebDriver) {
     let font = browser
@@ -119,6 +134,7 @@ async fn the_result_page_follows_votes_live_without_reloading() {
     assert_styled(&browser).await;
     screenshot(&browser, "result-empty").await;
     let result_window = browser.window().await.expect("window");
+    let layout_before = layout(&browser).await;
     // A reload would wipe this: it proves the numbers change in place.
     browser
         .execute("window.e2eMarker = 'same page';", vec![])
@@ -163,6 +179,11 @@ async fn the_result_page_follows_votes_live_without_reloading() {
         Some("100")
     );
     screenshot(&browser, "result-live").await;
+    assert_eq!(
+        layout(&browser).await,
+        layout_before,
+        "the page moved when the numbers changed"
+    );
     eprintln!("vote to result page: {seen:?}");
 
     // Changing one's mind: the page follows, and the ballot remembers after a reload.

@@ -1,17 +1,12 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kit::redis_client::RedisUnavailable;
 
-/// Why a request could not be answered. The cause goes to the log; the visitor gets a short
-/// sentence and 503, since every failure here means Redis is unavailable.
+/// Why a request could not be answered: every failure here means Redis is unavailable. The
+/// cause goes to the log; the visitor gets a short sentence and 503.
 #[derive(Debug, thiserror::Error)]
-pub enum CounterError {
-    #[error("no Redis connection: {0}")]
-    Pool(#[from] deadpool_redis::PoolError),
-    #[error("Redis command failed: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("Redis did not answer in time")]
-    Timeout,
-}
+#[error(transparent)]
+pub struct CounterError(#[from] RedisUnavailable);
 
 impl IntoResponse for CounterError {
     fn into_response(self) -> Response {

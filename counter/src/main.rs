@@ -1,10 +1,7 @@
 use std::process::ExitCode;
 
-use anyhow::Context;
 use counter::{AppState, Config, app};
-use kit::config::Env;
 use kit::service::{self, Binary};
-use tokio::net::TcpListener;
 
 const BINARY: Binary = Binary {
     name: "counter",
@@ -13,17 +10,13 @@ const BINARY: Binary = Binary {
 };
 
 fn main() -> ExitCode {
-    service::run(
+    service::main(
         BINARY,
-        Env::from_process(),
-        std::env::args(),
         Config::from_env,
         |config| config.bind_port,
         |config, shutdown| async move {
             let pool = config.redis.pool(32).map_err(anyhow::Error::msg)?;
-            let listener = TcpListener::bind(("0.0.0.0", config.bind_port))
-                .await
-                .with_context(|| format!("cannot listen on port {}", config.bind_port))?;
+            let listener = service::listen(config.bind_port).await?;
             tracing::info!(
                 port = config.bind_port,
                 redis = %config.redis.display_addr(),

@@ -1,16 +1,11 @@
-use std::time::Duration;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use kit::redis_client;
 
 use crate::{AppState, CounterError, HITS_KEY};
-
-/// The whole Redis exchange of a request must fit in this, so a stalled Redis gives a 503
-/// well within two seconds whatever the pool is doing.
-const REDIS_DEADLINE: Duration = Duration::from_millis(1500);
 
 #[derive(Template, WebTemplate)]
 #[template(path = "counter.html")]
@@ -28,12 +23,11 @@ pub async fn count_visit(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, CounterError> {
-    let count: i64 = with_deadline(async {
-        let mut conn = state.redis.get().await?;
-        Ok(redis::cmd("INCR")
+    let count: i64 = redis_client::with_connection(&state.redis, |mut conn| async move {
+        redis::cmd("INCR")
             .arg(HITS_KEY)
-            .query_async(&mut *conn)
-            .await?)
+            .query_async(&mut conn)
+            .await
     })
     .await?;
     let sentence = sentence(count);
@@ -51,21 +45,8 @@ pub async fn count_visit(
 pub async fn readyz(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, &'static str), CounterError> {
-    with_deadline(async {
-        let mut conn = state.redis.get().await?;
-        redis::cmd("PING").query_async::<()>(&mut *conn).await?;
-        Ok(())
-    })
-    .await?;
+    redis_client::ping(&state.redis).await?;
     Ok((StatusCode::OK, "ready\n"))
-}
-
-async fn with_deadline<T>(
-    work: impl Future<Output = Result<T, CounterError>>,
-) -> Result<T, CounterError> {
-    tokio::time::timeout(REDIS_DEADLINE, work)
-        .await
-        .map_err(|_| CounterError::Timeout)?
 }
 
 /// Browsers list `text/html` in Accept; curl sends `*/*` and must get the exact plain text the

@@ -16,6 +16,44 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
 /// How long any non-blocking command may take to answer.
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1000);
 
+/// The whole Redis exchange of one HTTP request must fit in this, so a stalled Redis gives the
+/// visitor an answer well within two seconds, whatever the pool is doing.
+pub const REQUEST_DEADLINE: Duration = Duration::from_millis(1500);
+
+/// Why Redis could not serve a request: to a visitor, always "unavailable right now".
+#[derive(Debug, thiserror::Error)]
+pub enum RedisUnavailable {
+    #[error("no Redis connection: {0}")]
+    Pool(#[from] deadpool_redis::PoolError),
+    #[error("Redis command failed: {0}")]
+    Command(#[from] redis::RedisError),
+    #[error("Redis did not answer within {REQUEST_DEADLINE:?}")]
+    Timeout,
+}
+
+/// Runs `work` on a pooled connection, getting the connection included, within
+/// [`REQUEST_DEADLINE`].
+pub async fn with_connection<T, F, Fut>(pool: &Pool, work: F) -> Result<T, RedisUnavailable>
+where
+    F: FnOnce(deadpool_redis::Connection) -> Fut,
+    Fut: Future<Output = RedisResult<T>>,
+{
+    tokio::time::timeout(REQUEST_DEADLINE, async {
+        let conn = pool.get().await?;
+        Ok(work(conn).await?)
+    })
+    .await
+    .map_err(|_| RedisUnavailable::Timeout)?
+}
+
+/// A readiness check: Redis answers PING.
+pub async fn ping(pool: &Pool) -> Result<(), RedisUnavailable> {
+    with_connection(pool, |mut conn| async move {
+        redis::cmd("PING").query_async(&mut conn).await
+    })
+    .await
+}
+
 /// Where Redis is: `REDIS_URL`, or else `REDIS_HOST` and `REDIS_PORT`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisSettings {

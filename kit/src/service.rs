@@ -4,6 +4,10 @@
 use std::future::Future;
 use std::process::ExitCode;
 
+use std::net::Ipv4Addr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConfigError, Env};
@@ -18,6 +22,33 @@ pub struct Binary {
     pub about: &'static str,
     /// The environment variables it reads, for `--help`.
     pub env_help: &'static str,
+}
+
+/// [`run`] with this process's environment and arguments: what a `main` calls.
+pub fn main<C, Fut>(
+    binary: Binary,
+    parse: impl FnOnce(&Env) -> Result<C, ConfigError>,
+    health_port: impl FnOnce(&C) -> u16,
+    serve: impl FnOnce(C, CancellationToken) -> Fut,
+) -> ExitCode
+where
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    run(
+        binary,
+        Env::from_process(),
+        std::env::args(),
+        parse,
+        health_port,
+        serve,
+    )
+}
+
+/// Listens on `port` on every IPv4 interface (containers publish ports from there).
+pub async fn listen(port: u16) -> anyhow::Result<TcpListener> {
+    TcpListener::bind((Ipv4Addr::UNSPECIFIED, port))
+        .await
+        .with_context(|| format!("cannot listen on port {port}"))
 }
 
 /// Runs a service binary. `parse` reads the typed configuration from `env`; a bad value stops

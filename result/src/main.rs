@@ -1,10 +1,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use kit::config::Env;
 use kit::service::{self, Binary};
 use result::{AppState, Config, Snapshot, app, watch_scores};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 const BINARY: Binary = Binary {
@@ -14,16 +12,12 @@ const BINARY: Binary = Binary {
 };
 
 fn main() -> ExitCode {
-    service::run(
+    service::main(
         BINARY,
-        Env::from_process(),
-        std::env::args(),
         Config::from_env,
         |config| config.port,
         |config, shutdown| async move {
-            let listener = TcpListener::bind(("0.0.0.0", config.port))
-                .await
-                .with_context(|| format!("cannot listen on port {}", config.port))?;
+            let listener = service::listen(config.port).await?;
             tracing::info!(
                 port = config.port,
                 postgres = %config.postgres.display_addr(),

@@ -4,7 +4,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use test_servers::{database, free_port, healthcheck, service_command, stop_with, wait_until};
+use test_servers::{
+    assert_config_error, database, free_port, healthcheck, service_command, stop_with, wait_until,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_result");
 
@@ -15,15 +17,7 @@ fn a_bad_variable_exits_2_naming_it() {
         ("DATABASE_URL", "postgres://u:p@h:port/x"),
         ("PGPORT", "x"),
     ] {
-        let out = service_command(BIN, &[(var, value.to_owned())])
-            .output()
-            .expect("run");
-        assert_eq!(out.status.code(), Some(2), "{var}={value}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains(var) && stderr.lines().count() == 1,
-            "{stderr}"
-        );
+        assert_config_error(BIN, var, value);
     }
 }
 

@@ -16,6 +16,18 @@ pub fn service_command(binary: &str, envs: &[(&str, String)]) -> Command {
     command
 }
 
+/// Asserts that `binary` refuses `var=value` at start: exit code 2 and one line on stderr that
+/// names the variable.
+pub fn assert_config_error(binary: &str, var: &str, value: &str) {
+    let out = service_command(binary, &[(var, value.to_owned())])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{var}={value}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{var}={value}: {stderr}");
+    assert!(stderr.contains(var), "{var}={value}: {stderr}");
+}
+
 /// Runs `binary healthcheck` against `port`; true when it exits 0.
 pub fn healthcheck(binary: &str, port_var: &str, port: u16) -> bool {
     service_command(binary, &[(port_var, port.to_string())])

@@ -61,7 +61,7 @@ mod user;
 mod wait;
 
 pub use app::TestApp;
-pub use binary::{healthcheck, send_signal, service_command, stop_with};
+pub use binary::{assert_config_error, healthcheck, send_signal, service_command, stop_with};
 pub use chromedriver::{CHROMIUM_ARGS, ChromeDriver};
 pub use database::{TestDatabase, database};
 pub use port::free_port;

@@ -1,6 +1,7 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use kit::redis_client::RedisUnavailable;
 
 /// Why a vote was not recorded. The cause goes to the log; the voter gets a page that says
 /// plainly what happened and what to do.
@@ -10,12 +11,8 @@ pub enum VoteError {
     BadChoice,
     #[error("the form is too large")]
     TooLarge,
-    #[error("no Redis connection: {0}")]
-    Pool(#[from] deadpool_redis::PoolError),
-    #[error("Redis command failed: {0}")]
-    Redis(#[from] redis::RedisError),
-    #[error("Redis did not answer in time")]
-    Timeout,
+    #[error(transparent)]
+    Redis(#[from] RedisUnavailable),
 }
 
 #[derive(Template)]
@@ -38,7 +35,7 @@ impl IntoResponse for VoteError {
                 "That form is too large",
                 "A vote is a few bytes: vote=a or vote=b. Nothing was recorded.",
             ),
-            _ => {
+            VoteError::Redis(_) => {
                 tracing::warn!(error = %self, "vote not recorded");
                 metrics::counter!("redis_errors_total").increment(1);
                 (

@@ -1,9 +1,6 @@
 use std::process::ExitCode;
 
-use anyhow::Context;
-use kit::config::Env;
 use kit::service::{self, Binary};
-use tokio::net::TcpListener;
 use vote::{AppState, Config, app};
 
 const BINARY: Binary = Binary {
@@ -13,17 +10,13 @@ const BINARY: Binary = Binary {
 };
 
 fn main() -> ExitCode {
-    service::run(
+    service::main(
         BINARY,
-        Env::from_process(),
-        std::env::args(),
         Config::from_env,
         |config| config.port,
         |config, shutdown| async move {
             let pool = config.redis.pool(64).map_err(anyhow::Error::msg)?;
-            let listener = TcpListener::bind(("0.0.0.0", config.port))
-                .await
-                .with_context(|| format!("cannot listen on port {}", config.port))?;
+            let listener = service::listen(config.port).await?;
             tracing::info!(
                 port = config.port,
                 redis = %config.redis.display_addr(),

@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -8,14 +6,11 @@ use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use kit::redis_client;
 use kit::vote::Choice;
 use serde::Deserialize;
 
 use crate::{AppState, PageSettings, VoteError, queue, voter};
-
-/// The whole Redis exchange of a vote must fit in this, so a stalled Redis gives the voter an
-/// answer in about a second.
-const REDIS_DEADLINE: Duration = Duration::from_millis(1500);
 
 #[derive(Template, WebTemplate)]
 #[template(path = "vote.html")]
@@ -72,13 +67,12 @@ pub async fn cast(
         .and_then(Choice::parse)
         .ok_or(VoteError::BadChoice)?;
     let voter_id = voter::voter_id(&jar).unwrap_or_else(voter::new_voter_id);
-    tokio::time::timeout(REDIS_DEADLINE, async {
-        let mut conn = state.redis.get().await?;
-        queue::enqueue(&state.enqueue, &mut *conn, &voter_id, choice).await?;
-        Ok::<_, VoteError>(())
+    let enqueue = state.enqueue.clone();
+    let id = voter_id.clone();
+    redis_client::with_connection(&state.redis, |mut conn| async move {
+        queue::enqueue(&enqueue, &mut conn, &id, choice).await
     })
-    .await
-    .map_err(|_| VoteError::Timeout)??;
+    .await?;
     metrics::counter!("votes_recorded_total", "vote" => choice.as_str()).increment(1);
     let jar = voter::remember_vote(voter::remember_voter(jar, &voter_id), choice);
     Ok((jar, Redirect::to("/")).into_response())
@@ -87,12 +81,6 @@ pub async fn cast(
 pub async fn readyz(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, &'static str), VoteError> {
-    tokio::time::timeout(REDIS_DEADLINE, async {
-        let mut conn = state.redis.get().await?;
-        redis::cmd("PING").query_async::<()>(&mut *conn).await?;
-        Ok::<_, VoteError>(())
-    })
-    .await
-    .map_err(|_| VoteError::Timeout)??;
+    redis_client::ping(&state.redis).await?;
     Ok((StatusCode::OK, "ready\n"))
 }

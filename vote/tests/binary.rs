@@ -3,7 +3,10 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use test_servers::{RedisServer, free_port, healthcheck, service_command, stop_with, wait_until};
+use test_servers::{
+    RedisServer, assert_config_error, free_port, healthcheck, service_command, stop_with,
+    wait_until,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vote");
 
@@ -14,15 +17,7 @@ fn a_bad_variable_exits_2_naming_it() {
         ("REDIS_URL", "nope"),
         ("RESULT_URL", "ftp://x"),
     ] {
-        let out = service_command(BIN, &[(var, value.to_owned())])
-            .output()
-            .expect("run");
-        assert_eq!(out.status.code(), Some(2), "{var}={value}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains(var) && stderr.lines().count() == 1,
-            "{stderr}"
-        );
+        assert_config_error(BIN, var, value);
     }
 }
 

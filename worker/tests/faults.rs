@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use test_servers::{
-    PostgresServer, RedisServer, database, free_port, healthcheck, send_signal, service_command,
-    stop_with, wait_until,
+    PostgresServer, RedisServer, assert_config_error, database, free_port, healthcheck,
+    send_signal, service_command, stop_with, wait_until,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_worker");
@@ -28,6 +28,19 @@ fn spawn_worker_process(redis: &RedisServer, db_url: &str, port: u16) -> Child {
     .stderr(Stdio::null())
     .spawn()
     .expect("spawn worker")
+}
+
+#[test]
+fn a_bad_variable_exits_2_naming_it() {
+    for (var, value) in [
+        ("BATCH_SIZE", "0"),
+        ("HEARTBEAT_TTL_MS", "5"),
+        ("PGPORT", "x"),
+        ("WORKER_ID", "a b"),
+        ("REDIS_URL", "http://x"),
+    ] {
+        assert_config_error(BIN, var, value);
+    }
 }
 
 /// 10,000 voters vote five times each: 50,000 messages, each voter's last one wins.

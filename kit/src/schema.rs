@@ -139,3 +139,12 @@ pub async fn read_counts(client: &impl GenericClient) -> Result<(i64, i64), toki
 fn is_undefined_table(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE)
 }
+
+/// Whether `e` says our tables or columns are not there: the database was re-created empty
+/// (a `db` container re-created without a volume) or a table was dropped by hand.
+pub fn is_missing_schema(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    [SqlState::UNDEFINED_TABLE, SqlState::UNDEFINED_COLUMN]
+        .iter()
+        .any(|state| e.code() == Some(state))
+}

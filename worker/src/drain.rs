@@ -137,9 +137,16 @@ async fn commit(
     loop {
         let attempt = async {
             let mut client = postgres.get().await.map_err(|e| e.to_string())?;
-            apply::apply(&mut client, votes)
-                .await
-                .map_err(|e| format!("{e}: {}", e.as_db_error().map_or("", |d| d.message())))
+            let applied = apply::apply(&mut client, votes).await;
+            if let Err(e) = &applied
+                && kit::schema::is_missing_schema(e)
+            {
+                tracing::warn!("the votes table is gone (database re-created?); creating it again");
+                kit::schema::migrate(&mut client)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            applied.map_err(|e| format!("{e}: {}", e.as_db_error().map_or("", |d| d.message())))
         };
         match tokio::time::timeout(COMMIT_DEADLINE, attempt).await {
             Ok(Ok(changed)) => {

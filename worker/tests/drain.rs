@@ -233,3 +233,27 @@ async fn takes_over_a_table_written_by_the_original_worker() {
         "a reset table resets the tally"
     );
 }
+
+#[tokio::test]
+async fn a_database_recreated_empty_under_a_running_worker_gets_its_tables_back() {
+    let redis = RedisServer::start().await;
+    let db = database().await;
+    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[]));
+    push(&redis, &[message("before", "a", Some(1))]).await;
+    wait_drained(&redis, Duration::from_secs(10)).await;
+
+    // What `docker rm -f db` without a volume does to the worker's world.
+    let client = db.client().await;
+    client
+        .batch_execute("DROP TABLE votes; DROP TABLE vote_tally;")
+        .await
+        .expect("drop");
+    push(&redis, &[message("after", "b", Some(2))]).await;
+    wait_drained(&redis, Duration::from_secs(10)).await;
+    worker.stop().await;
+
+    let rows = table(&client).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows["after"].0, "b");
+    assert_eq!(tally(&client).await, original_counts(&client).await);
+}

@@ -15,14 +15,17 @@ fn main() -> ExitCode {
         Config::from_env,
         |config| config.bind_port,
         |config, shutdown| async move {
-            let pool = config.redis.pool(32).map_err(anyhow::Error::msg)?;
+            let redis = config
+                .redis
+                .shared_connection()
+                .map_err(anyhow::Error::msg)?;
             let listener = service::listen(config.bind_port).await?;
             tracing::info!(
                 port = config.bind_port,
                 redis = %config.redis.display_addr(),
                 "counter listening"
             );
-            kit::shutdown::serve(listener, app(AppState::new(pool)), shutdown).await?;
+            kit::shutdown::serve(listener, app(AppState::new(redis)), shutdown).await?;
             Ok(())
         },
     )

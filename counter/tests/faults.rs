@@ -10,7 +10,10 @@ use test_servers::{RedisServer, TestApp};
 async fn serve_counter(redis: &RedisServer) -> TestApp {
     let env = Env::from_pairs([("REDIS_URL", redis.url())]);
     let config = Config::from_env(&env).expect("valid config");
-    TestApp::serve(app(AppState::new(config.redis.pool(32).expect("pool")))).await
+    TestApp::serve(app(AppState::new(
+        config.redis.shared_connection().expect("redis connection"),
+    )))
+    .await
 }
 
 async fn visit(client: &reqwest::Client, app: &TestApp) -> (u16, String) {
@@ -120,7 +123,10 @@ async fn a_redis_that_accepts_but_never_answers_also_fails_fast() {
         format!("redis://127.0.0.1:{port}/"),
     )]))
     .expect("valid config");
-    let counter = TestApp::serve(app(AppState::new(config.redis.pool(4).expect("pool")))).await;
+    let counter = TestApp::serve(app(AppState::new(
+        config.redis.shared_connection().expect("redis connection"),
+    )))
+    .await;
     let started = Instant::now();
     let (status, _) = visit(&reqwest::Client::new(), &counter).await;
     assert_eq!(status, 503);

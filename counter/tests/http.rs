@@ -14,7 +14,9 @@ fn counter_for(redis: &RedisServer) -> axum::Router {
         ("REDIS_PORT", redis.port().to_string()),
     ]);
     let config = Config::from_env(&env).expect("valid config");
-    app(AppState::new(config.redis.pool(8).expect("pool")))
+    app(AppState::new(
+        config.redis.shared_connection().expect("redis connection"),
+    ))
 }
 
 async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, String, String) {

@@ -44,7 +44,10 @@ impl Lab {
 
         let counter_config = counter::Config::from_env(&env).expect("counter config");
         let counter = TestApp::serve(counter::app(counter::AppState::new(
-            counter_config.redis.pool(8).expect("pool"),
+            counter_config
+                .redis
+                .shared_connection()
+                .expect("redis connection"),
         )))
         .await;
 
@@ -72,7 +75,10 @@ impl Lab {
         ]);
         let vote_config = vote::Config::from_env(&vote_env).expect("vote config");
         let vote = TestApp::serve(vote::app(vote::AppState::new(
-            vote_config.redis.pool(32).expect("pool"),
+            vote_config
+                .redis
+                .shared_connection()
+                .expect("redis connection"),
             vote_config.page,
         )))
         .await;
@@ -86,7 +92,7 @@ impl Lab {
                 };
                 let worker = worker::Worker::new(
                     &config,
-                    config.redis.pool(4).expect("pool"),
+                    config.redis.shared_connection().expect("redis connection"),
                     config.postgres.pool(2).expect("pool"),
                 );
                 tokio::spawn(worker::run(worker, stop.clone()))

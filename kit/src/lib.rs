@@ -3,7 +3,7 @@
 //!
 //! - [`config`]: environment variables read once into typed settings, with one-line errors that
 //!   name the variable;
-//! - [`redis_client`] and [`postgres_client`]: connection pools and dedicated connections with
+//! - [`redis_client`] and [`postgres_client`]: shared connections, pools and dedicated ones, with
 //!   bounded timeouts, so a dead backend turns into a quick error instead of a hung request;
 //! - [`telemetry`]: `tracing` logs (`RUST_LOG`, `LOG_FORMAT=json`) and the one Prometheus recorder;
 //! - [`http`]: `/healthz`, `/metrics`, request metrics, the 404 fallback and body limits;

@@ -1,12 +1,15 @@
-//! Redis settings, the shared pool, and dedicated connections for blocking commands.
+//! Redis settings, the shared connection, and dedicated connections for blocking commands.
 //!
-//! Every operation has a bound: connecting, waiting for a pooled connection, and each response.
-//! A stopped Redis then costs a request about a second, not forever.
+//! Every operation has a bound: connecting, each response, and a request's whole exchange. A
+//! stopped Redis then costs a request about a second, not forever.
+//!
+//! Requests share one multiplexed [`ConnectionManager`], not a pool: concurrent commands are
+//! pipelined on it, and it reconnects by itself. A pool (deadpool-redis) checks every connection
+//! it hands out with a PING, which doubled the round trips of each request.
 
 use std::time::Duration;
 
-use deadpool_redis::{Manager, Pool, Runtime};
-use redis::aio::MultiplexedConnection;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisResult};
 
 use crate::config::{ConfigError, Env};
@@ -17,38 +20,49 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// The whole Redis exchange of one HTTP request must fit in this, so a stalled Redis gives the
-/// visitor an answer well within two seconds, whatever the pool is doing.
+/// visitor an answer well within two seconds, whatever the connection is doing.
 pub const REQUEST_DEADLINE: Duration = Duration::from_millis(1500);
 
 /// Why Redis could not serve a request: to a visitor, always "unavailable right now".
 #[derive(Debug, thiserror::Error)]
 pub enum RedisUnavailable {
-    #[error("no Redis connection: {0}")]
-    Pool(#[from] deadpool_redis::PoolError),
     #[error("Redis command failed: {0}")]
     Command(#[from] redis::RedisError),
     #[error("Redis did not answer within {REQUEST_DEADLINE:?}")]
     Timeout,
 }
 
-/// Runs `work` on a pooled connection, getting the connection included, within
-/// [`REQUEST_DEADLINE`].
-pub async fn with_connection<T, F, Fut>(pool: &Pool, work: F) -> Result<T, RedisUnavailable>
+/// Runs `work` on the shared connection within [`REQUEST_DEADLINE`].
+///
+/// The connection manager learns that Redis restarted only when a command fails on the old
+/// socket; it then reconnects. So a command that failed because the connection was dropped or
+/// refused (it never ran on the server that is there now) is tried once more, and the first
+/// request after Redis comes back works. A timeout is never retried: the command may have run.
+pub async fn with_connection<T, F, Fut>(
+    shared: &ConnectionManager,
+    work: F,
+) -> Result<T, RedisUnavailable>
 where
-    F: FnOnce(deadpool_redis::Connection) -> Fut,
+    F: Fn(ConnectionManager) -> Fut,
     Fut: Future<Output = RedisResult<T>>,
 {
-    tokio::time::timeout(REQUEST_DEADLINE, async {
-        let conn = pool.get().await?;
-        Ok(work(conn).await?)
-    })
-    .await
-    .map_err(|_| RedisUnavailable::Timeout)?
+    let attempts = async {
+        match work(shared.clone()).await {
+            Err(e) if e.is_connection_dropped() || e.is_connection_refusal() => {
+                work(shared.clone()).await
+            }
+            done => done,
+        }
+    };
+    tokio::time::timeout(REQUEST_DEADLINE, attempts)
+        .await
+        .map_err(|_| RedisUnavailable::Timeout)?
+        .map_err(RedisUnavailable::from)
 }
 
 /// A readiness check: Redis answers PING.
-pub async fn ping(pool: &Pool) -> Result<(), RedisUnavailable> {
-    with_connection(pool, |mut conn| async move {
+pub async fn ping(shared: &ConnectionManager) -> Result<(), RedisUnavailable> {
+    with_connection(shared, |mut conn| async move {
         redis::cmd("PING").query_async(&mut conn).await
     })
     .await
@@ -116,39 +130,33 @@ impl RedisSettings {
         }
     }
 
-    fn connection_config(response_timeout: Duration) -> AsyncConnectionConfig {
-        AsyncConnectionConfig::new()
+    /// The connection every request shares. It connects on first use, so a service starts
+    /// while Redis is still down, and reconnects (two tries, a few hundred ms apart) after a
+    /// failure; each request stays bounded by [`REQUEST_DEADLINE`] meanwhile.
+    pub fn shared_connection(&self) -> Result<ConnectionManager, String> {
+        let client = Client::open(self.url.as_str()).map_err(|e| e.to_string())?;
+        let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(response_timeout))
-    }
-
-    /// The shared pool for short commands. Waiting for a free connection, creating one and
-    /// checking a recycled one are all bounded.
-    pub fn pool(&self, max_size: usize) -> Result<Pool, String> {
-        let manager =
-            Manager::new_with_config(self.url.as_str(), Self::connection_config(RESPONSE_TIMEOUT))
-                .map_err(|e| e.to_string())?;
-        Pool::builder(manager)
-            .max_size(max_size)
-            .wait_timeout(Some(Duration::from_millis(1000)))
-            .create_timeout(Some(CONNECT_TIMEOUT))
-            .recycle_timeout(Some(Duration::from_millis(500)))
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| e.to_string())
+            .set_response_timeout(Some(RESPONSE_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(400));
+        ConnectionManager::new_lazy_with_config(client, config).map_err(|e| e.to_string())
     }
 
     /// A connection of its own for a blocking command (BLMOVE, BLPOP...): its response timeout
-    /// must outlast the block, which the pool's short timeout would cut off.
+    /// must outlast the block, which the shared connection's short timeout would cut off.
     pub async fn dedicated_connection(
         &self,
         longest_block: Duration,
     ) -> RedisResult<MultiplexedConnection> {
         let client = Client::open(self.url.as_str())?;
         client
-            .get_multiplexed_async_connection_with_config(&Self::connection_config(
-                longest_block + RESPONSE_TIMEOUT,
-            ))
+            .get_multiplexed_async_connection_with_config(
+                &AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(longest_block + RESPONSE_TIMEOUT)),
+            )
             .await
     }
 }

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use deadpool_redis::Pool;
+use redis::aio::ConnectionManager;
 
 /// A vote form is a few bytes; anything near this is not one.
 const BODY_LIMIT: usize = 4 * 1024;
@@ -40,7 +40,7 @@ const BODY_LIMIT: usize = 4 * 1024;
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    redis: Pool,
+    redis: ConnectionManager,
     page: Arc<PageSettings>,
     enqueue: Arc<redis::Script>,
 }
@@ -62,7 +62,7 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(redis: Pool, page: PageSettings) -> Self {
+    pub fn new(redis: ConnectionManager, page: PageSettings) -> Self {
         Self {
             redis,
             page: Arc::new(page),

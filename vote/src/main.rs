@@ -15,14 +15,18 @@ fn main() -> ExitCode {
         Config::from_env,
         |config| config.port,
         |config, shutdown| async move {
-            let pool = config.redis.pool(64).map_err(anyhow::Error::msg)?;
+            let redis = config
+                .redis
+                .shared_connection()
+                .map_err(anyhow::Error::msg)?;
             let listener = service::listen(config.port).await?;
             tracing::info!(
                 port = config.port,
                 redis = %config.redis.display_addr(),
                 "vote listening"
             );
-            kit::shutdown::serve(listener, app(AppState::new(pool, config.page)), shutdown).await?;
+            kit::shutdown::serve(listener, app(AppState::new(redis, config.page)), shutdown)
+                .await?;
             Ok(())
         },
     )

@@ -67,10 +67,9 @@ pub async fn cast(
         .and_then(Choice::parse)
         .ok_or(VoteError::BadChoice)?;
     let voter_id = voter::voter_id(&jar).unwrap_or_else(voter::new_voter_id);
-    let enqueue = state.enqueue.clone();
-    let id = voter_id.clone();
-    redis_client::with_connection(&state.redis, |mut conn| async move {
-        queue::enqueue(&enqueue, &mut conn, &id, choice).await
+    redis_client::with_connection(&state.redis, |mut conn| {
+        let (enqueue, id) = (state.enqueue.clone(), voter_id.clone());
+        async move { queue::enqueue(&enqueue, &mut conn, &id, choice).await }
     })
     .await?;
     metrics::counter!("votes_recorded_total", "vote" => choice.as_str()).increment(1);

@@ -22,7 +22,7 @@ fn vote_app(redis: &RedisServer, extra: &[(&str, &str)]) -> axum::Router {
     );
     let config = Config::from_env(&Env::from_pairs(pairs)).expect("valid config");
     app(AppState::new(
-        config.redis.pool(8).expect("pool"),
+        config.redis.shared_connection().expect("redis connection"),
         config.page,
     ))
 }

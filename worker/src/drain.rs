@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use deadpool_postgres::Pool as PgPool;
-use deadpool_redis::Pool as RedisPool;
 use kit::vote::VoteMessage;
+use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 use crate::Config;
@@ -35,7 +35,7 @@ impl std::fmt::Debug for Worker {
 }
 
 impl Worker {
-    pub fn new(config: &Config, redis: RedisPool, postgres: PgPool) -> Self {
+    pub fn new(config: &Config, redis: ConnectionManager, postgres: PgPool) -> Self {
         Self {
             queue: Arc::new(Queue::new(config.redis.clone(), redis, &config.worker_id)),
             postgres,

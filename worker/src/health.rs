@@ -7,14 +7,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use deadpool_postgres::Pool as PgPool;
-use deadpool_redis::Pool as RedisPool;
+use redis::aio::ConnectionManager;
 
 const CHECK_DEADLINE: Duration = Duration::from_millis(1500);
 
 /// What the readiness check talks to.
 #[derive(Clone)]
 pub struct HealthState {
-    pub redis: RedisPool,
+    pub redis: ConnectionManager,
     pub postgres: PgPool,
 }
 
@@ -33,13 +33,7 @@ pub fn app(state: HealthState) -> Router {
 
 /// Ready when both Redis and PostgreSQL answer; the body says which one does not.
 async fn readyz(State(state): State<HealthState>) -> (StatusCode, String) {
-    let redis = tokio::time::timeout(CHECK_DEADLINE, async {
-        let mut conn = state.redis.get().await.map_err(|e| e.to_string())?;
-        redis::cmd("PING")
-            .query_async::<()>(&mut *conn)
-            .await
-            .map_err(|e| e.to_string())
-    });
+    let redis = tokio::time::timeout(CHECK_DEADLINE, kit::redis_client::ping(&state.redis));
     let postgres = tokio::time::timeout(CHECK_DEADLINE, async {
         let client = state.postgres.get().await.map_err(|e| e.to_string())?;
         client

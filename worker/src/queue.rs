@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use deadpool_redis::Pool;
 use kit::redis_client::RedisSettings;
 use kit::vote::{DEAD_LETTERS, QUEUE};
-use redis::aio::MultiplexedConnection;
+use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::{AsyncCommands, RedisResult, Script};
 
 pub const PROCESSING_PREFIX: &str = "votes:processing:";
@@ -69,7 +68,7 @@ impl DeadLetter {
 
 pub struct Queue {
     settings: RedisSettings,
-    pool: Pool,
+    shared: ConnectionManager,
     /// The connection BLMOVE blocks on; never the pool's, whose response timeout is shorter.
     blocking: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     worker_id: String,
@@ -80,10 +79,10 @@ pub struct Queue {
 }
 
 impl Queue {
-    pub fn new(settings: RedisSettings, pool: Pool, worker_id: &str) -> Self {
+    pub fn new(settings: RedisSettings, shared: ConnectionManager, worker_id: &str) -> Self {
         Self {
             settings,
-            pool,
+            shared,
             blocking: tokio::sync::Mutex::default(),
             worker_id: worker_id.to_owned(),
             processing: processing_key(worker_id),
@@ -135,19 +134,19 @@ impl Queue {
     }
 
     async fn take_ready(&self, max: usize) -> RedisResult<Vec<Vec<u8>>> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut conn = self.shared.clone();
         self.take
             .key(QUEUE)
             .key(&self.processing)
             .arg(max)
-            .invoke_async(&mut *conn)
+            .invoke_async(&mut conn)
             .await
     }
 
     /// After the commit: record dead letters and empty the processing list, in one MULTI so a
     /// crash cannot do one without the other.
     pub async fn ack(&self, dead: &[DeadLetter]) -> RedisResult<()> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut conn = self.shared.clone();
         let mut pipe = redis::pipe();
         pipe.atomic();
         if !dead.is_empty() {
@@ -155,22 +154,22 @@ impl Queue {
             pipe.rpush(DEAD_LETTERS, letters).ignore();
         }
         pipe.del(&self.processing).ignore();
-        pipe.query_async::<()>(&mut *conn).await
+        pipe.query_async::<()>(&mut conn).await
     }
 
     /// Gives an unfinished batch back to the queue, at its head, for another worker.
     pub async fn hand_back(&self) -> RedisResult<i64> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut conn = self.shared.clone();
         self.return_to_queue
             .key(&self.processing)
             .key(QUEUE)
-            .invoke_async(&mut *conn)
+            .invoke_async(&mut conn)
             .await
     }
 
     /// Says this worker is alive for `ttl`.
     pub async fn beat(&self, ttl: Duration) -> RedisResult<()> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut conn = self.shared.clone();
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         conn.pset_ex::<_, _, ()>(&self.heartbeat, &self.worker_id, ttl_ms)
             .await
@@ -178,13 +177,13 @@ impl Queue {
 
     /// Stops saying this worker is alive, so nobody waits for its heartbeat to expire.
     pub async fn sign_off(&self) -> RedisResult<()> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut conn = self.shared.clone();
         conn.del::<_, ()>(&self.heartbeat).await
     }
 
     /// Puts back the batches of workers whose heartbeat expired. Returns how many messages moved.
     pub async fn recover_orphans(&self) -> RedisResult<i64> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut conn = self.shared.clone();
         let pattern = format!("{PROCESSING_PREFIX}*");
         let mut lists: Vec<String> = Vec::new();
         let mut cursor: u64 = 0;
@@ -195,7 +194,7 @@ impl Queue {
                 .arg(&pattern)
                 .arg("COUNT")
                 .arg(500)
-                .query_async(&mut *conn)
+                .query_async(&mut conn)
                 .await?;
             lists.extend(keys);
             if next == 0 {
@@ -211,7 +210,7 @@ impl Queue {
                 .key(list)
                 .key(QUEUE)
                 .key(heartbeat_key(owner))
-                .invoke_async(&mut *conn)
+                .invoke_async(&mut conn)
                 .await?;
             if n > 0 {
                 tracing::warn!(
@@ -226,18 +225,7 @@ impl Queue {
     }
 
     pub async fn depth(&self) -> RedisResult<u64> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut conn = self.shared.clone();
         conn.llen(QUEUE).await
-    }
-}
-
-fn pool_error(e: deadpool_redis::PoolError) -> redis::RedisError {
-    match e {
-        deadpool_redis::PoolError::Backend(e) => e,
-        other => redis::RedisError::from((
-            redis::ErrorKind::Io,
-            "no Redis connection",
-            other.to_string(),
-        )),
     }
 }

@@ -35,7 +35,7 @@ pub struct RunningWorker {
 
 impl RunningWorker {
     pub fn start(config: &Config) -> Self {
-        let redis = config.redis.pool(4).expect("redis pool");
+        let redis = config.redis.shared_connection().expect("redis connection");
         let postgres = config.postgres.pool(2).expect("pg pool");
         let stop = CancellationToken::new();
         let task = tokio::spawn(run(Worker::new(config, redis, postgres), stop.clone()));

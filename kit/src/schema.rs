@@ -12,6 +12,16 @@ use tokio_postgres::GenericClient;
 /// The channel the tally triggers notify on commit.
 pub const CHANGES_CHANNEL: &str = "votes_changed";
 
+/// How the worker applies a batch: one row per voter. A vote applies when it is newer than the
+/// row's (`seq`), or when either side has no `seq` (the original vote app's messages, and rows
+/// the original worker wrote), in which case queue order decides. Parameters: voter ids, votes,
+/// seqs (NULL for none), as arrays of one length.
+pub const UPSERT_VOTES: &str = "\
+INSERT INTO votes (id, vote, seq)
+SELECT * FROM UNNEST($1::varchar[], $2::varchar[], $3::int8[])
+ON CONFLICT (id) DO UPDATE SET vote = EXCLUDED.vote, seq = EXCLUDED.seq
+WHERE votes.seq IS NULL OR EXCLUDED.seq IS NULL OR EXCLUDED.seq > votes.seq";
+
 /// Exactly the original worker's statement.
 pub const CREATE_VOTES: &str = "CREATE TABLE IF NOT EXISTS votes (id VARCHAR(255) NOT NULL UNIQUE, vote VARCHAR(255) NOT NULL)";
 

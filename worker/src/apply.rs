@@ -7,15 +7,6 @@ use kit::vote::VoteMessage;
 
 use crate::queue::DeadLetter;
 
-/// One row per voter. A vote applies when it is newer than the row's (`seq`), or when either
-/// side has no `seq` (the original vote app's messages, and rows the original worker wrote),
-/// in which case queue order decides.
-const UPSERT: &str = "\
-INSERT INTO votes (id, vote, seq)
-SELECT * FROM UNNEST($1::varchar[], $2::varchar[], $3::int8[])
-ON CONFLICT (id) DO UPDATE SET vote = EXCLUDED.vote, seq = EXCLUDED.seq
-WHERE votes.seq IS NULL OR EXCLUDED.seq IS NULL OR EXCLUDED.seq > votes.seq";
-
 /// What a batch of raw messages amounts to.
 pub struct Plan {
     /// At most one vote per voter, sorted by voter id so that concurrent workers lock rows in
@@ -65,7 +56,7 @@ pub async fn apply(
     let choices: Vec<&str> = votes.iter().map(|v| v.vote.as_str()).collect();
     let seqs: Vec<Option<i64>> = votes.iter().map(|v| v.seq).collect();
     let tx = client.transaction().await?;
-    let upsert = tx.prepare_cached(UPSERT).await?;
+    let upsert = tx.prepare_cached(kit::schema::UPSERT_VOTES).await?;
     let changed = tx.execute(&upsert, &[&ids, &choices, &seqs]).await?;
     tx.commit().await?;
     Ok(changed)

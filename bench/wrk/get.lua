@@ -1,0 +1,2 @@
+-- GET the URL as curl would (Accept: */*): the counter answers its plain-text sentence.
+wrk.headers["Accept"] = "*/*"

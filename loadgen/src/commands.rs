@@ -1,0 +1,281 @@
+//! Each subcommand from arguments to printed report: run, check, print, and say whether
+//! everything passed.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::cli::{Command, CounterArgs, DrainArgs, GetArgs, UpsertArgs, VerifyArgs, VoteArgs};
+use crate::counter::{self, Numbers};
+use crate::get;
+use crate::ledger::Ledger;
+use crate::progress::Display;
+use crate::queue;
+use crate::screen::{Screen, ScreenLatency};
+use crate::stats::Summary;
+use crate::target::Target;
+use crate::upsert::{self, UpsertOptions, UpsertRun};
+use crate::verify::{self, Verdict, VerifyOptions};
+use crate::vote;
+
+/// Everything a run found; printed as it goes, and written whole by `--json`.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub passed: bool,
+    /// Why not, in a few words each.
+    pub failures: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Summary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voters: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numbers: Option<Numbers>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub screen: Option<ScreenLatency>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<Verdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain: Option<DrainReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upsert: Option<UpsertRun>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrainReport {
+    pub votes: u64,
+    pub left: u64,
+    pub seconds: f64,
+    pub votes_per_second: f64,
+}
+
+impl Report {
+    fn fail(&mut self, why: impl Into<String>) {
+        self.failures.push(why.into());
+    }
+
+    fn close(mut self, json: Option<&Path>) -> anyhow::Result<Self> {
+        self.passed = self.failures.is_empty();
+        if let Some(path) = json {
+            let text = serde_json::to_string_pretty(&self)?;
+            std::fs::write(path, text + "\n")
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(self)
+    }
+}
+
+pub async fn run(command: Command) -> anyhow::Result<Report> {
+    match command {
+        Command::Vote(args) => vote(args).await,
+        Command::Counter(args) => counter(args).await,
+        Command::Get(args) => get_pages(args).await,
+        Command::Verify(args) => verify_ledger(args).await,
+        Command::Drain(args) => drain(args).await,
+        Command::UpsertSql(args) => upsert_sql(args).await,
+    }
+}
+
+fn check_requests(report: &mut Report, summary: &Summary) {
+    if summary.errors > 0 {
+        report.fail(format!("{} requests failed", summary.errors));
+    }
+    if summary.ok == 0 {
+        report.fail("no request succeeded");
+    }
+}
+
+async fn vote(args: VoteArgs) -> anyhow::Result<Report> {
+    let target = Target::parse(&args.url)?;
+    let limits = args.load.limits(args.votes);
+    let wait = Duration::from_secs(args.wait_seconds);
+    let mut screen = match &args.screen {
+        Some(url) => Some(Screen::open(url, wait).await?),
+        None => None,
+    };
+    println!(
+        "vote        {} clients x {} votes against {}, {}",
+        limits.clients,
+        limits.per_client,
+        args.url,
+        if args.fresh_voters {
+            "a new voter for each vote"
+        } else {
+            "one voter per client"
+        }
+    );
+    let run = vote::run(
+        target,
+        limits,
+        args.fresh_voters,
+        screen.is_some(),
+        Display::auto(args.load.quiet),
+    )
+    .await?;
+    println!("{}", run.summary);
+    println!(
+        "voters      {} ({} with an acknowledged vote)",
+        run.ledger.len(),
+        run.ledger.acknowledged_voters()
+    );
+    let mut report = Report {
+        voters: Some(run.ledger.len()),
+        ..Report::default()
+    };
+    check_requests(&mut report, &run.summary);
+
+    if let Some(screen) = screen.as_mut() {
+        screen.wait_for_votes(run.acks.len(), wait).await;
+        let latency = screen.latencies(&run.acks);
+        println!("{latency}");
+        if latency.unseen > 0 {
+            report.fail(format!("{} votes never reached the screen", latency.unseen));
+        }
+        report.screen = Some(latency);
+    }
+    if let Some(path) = &args.save_ledger {
+        run.ledger.save(path)?;
+    }
+    if let Some(database_url) = args.verify {
+        let options = VerifyOptions {
+            database_url,
+            redis_url: args.redis,
+            timeout: wait,
+        };
+        check_ledger(&mut report, &run.ledger, &options).await?;
+    }
+    report.summary = Some(run.summary);
+    report.close(args.load.json.as_deref())
+}
+
+async fn check_ledger(
+    report: &mut Report,
+    ledger: &Ledger,
+    options: &VerifyOptions,
+) -> anyhow::Result<()> {
+    let verdict = verify::verify(ledger, options).await?;
+    println!("{verdict}");
+    if !verdict.ok() {
+        report.fail(format!(
+            "verification: {} lost, {} wrong, {} still queued",
+            verdict.lost,
+            verdict.wrong,
+            verdict.queue_left.unwrap_or(0)
+        ));
+    }
+    report.verify = Some(verdict);
+    Ok(())
+}
+
+async fn verify_ledger(args: VerifyArgs) -> anyhow::Result<Report> {
+    let ledger = Ledger::load(&args.ledger)?;
+    let mut report = Report {
+        voters: Some(ledger.len()),
+        ..Report::default()
+    };
+    if ledger.is_empty() {
+        report.fail("the ledger holds no voter");
+    }
+    let options = VerifyOptions {
+        database_url: args.database,
+        redis_url: args.redis,
+        timeout: Duration::from_secs(args.wait_seconds),
+    };
+    check_ledger(&mut report, &ledger, &options).await?;
+    report.close(args.json.as_deref())
+}
+
+async fn counter(args: CounterArgs) -> anyhow::Result<Report> {
+    let target = Target::parse(&args.url)?;
+    let limits = args.load.limits(args.requests);
+    println!(
+        "counter     {} clients x {} requests against {}",
+        limits.clients, limits.per_client, args.url
+    );
+    let run = counter::run(target, limits, Display::auto(args.load.quiet)).await?;
+    println!("{}", run.summary);
+    println!("{}", run.numbers);
+    let mut report = Report::default();
+    check_requests(&mut report, &run.summary);
+    if !run.numbers.duplicates.is_empty() {
+        report.fail(format!(
+            "{} numbers were handed out twice",
+            run.numbers.duplicates.len()
+        ));
+    }
+    if run.numbers.missing > 0 {
+        report.fail(format!(
+            "{} numbers missing between {} and {}",
+            run.numbers.missing,
+            run.numbers.first.unwrap_or(0),
+            run.numbers.last.unwrap_or(0)
+        ));
+    }
+    report.summary = Some(run.summary);
+    report.numbers = Some(run.numbers);
+    report.close(args.load.json.as_deref())
+}
+
+async fn get_pages(args: GetArgs) -> anyhow::Result<Report> {
+    let target = Target::parse(&args.url)?;
+    let limits = args.load.limits(args.requests);
+    println!(
+        "get         {} clients x {} requests against {}",
+        limits.clients, limits.per_client, args.url
+    );
+    let summary = get::run(target, limits, Display::auto(args.load.quiet)).await?;
+    println!("{summary}");
+    let mut report = Report::default();
+    check_requests(&mut report, &summary);
+    report.summary = Some(summary);
+    report.close(args.load.json.as_deref())
+}
+
+async fn drain(args: DrainArgs) -> anyhow::Result<Report> {
+    let mut conn = queue::connect(&args.redis).await?;
+    let drain = queue::wait_drained(&mut conn, Duration::from_secs(args.max_seconds)).await?;
+    let seconds = drain.waited.as_secs_f64();
+    let drained = drain.initial - drain.left.min(drain.initial);
+    let result = DrainReport {
+        votes: drain.initial,
+        left: drain.left,
+        seconds,
+        votes_per_second: if seconds > 0.0 {
+            drained as f64 / seconds
+        } else {
+            0.0
+        },
+    };
+    println!(
+        "drain       {} votes queued, {} left after {:.2} s: {:.0} votes/s",
+        result.votes, result.left, result.seconds, result.votes_per_second
+    );
+    let mut report = Report::default();
+    if !drain.drained() {
+        report.fail(format!("{} votes still queued", drain.left));
+    }
+    report.drain = Some(result);
+    report.close(args.json.as_deref())
+}
+
+async fn upsert_sql(args: UpsertArgs) -> anyhow::Result<Report> {
+    let options = UpsertOptions {
+        database_url: args.database,
+        rows: args.rows,
+        batch_size: usize::try_from(args.batch_size).unwrap_or(1000),
+        prefix: args.prefix,
+        max_time: Duration::from_secs(args.max_seconds),
+    };
+    let run = upsert::run(&options).await?;
+    println!("{run}");
+    let mut report = Report::default();
+    if run.rows < options.rows {
+        report.fail(format!(
+            "stopped by --max-seconds after {} of {} rows",
+            run.rows, options.rows
+        ));
+    }
+    report.upsert = Some(run);
+    report.close(args.json.as_deref())
+}

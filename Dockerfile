@@ -92,8 +92,12 @@ RUN set -eu; \
     find . -path ./vendor -prune -o -path ./target -prune -o -type f -name '*.rs' -exec touch {} +; \
     cargo build --release --locked $BINS; \
     mkdir -p /out; \
-    for bin in $BINS; do [ "$bin" = --bin ] || cp "target/release/$bin" /out/; done; \
-    /out/counter --help >/dev/null
+    for bin in $BINS; do \
+        [ "$bin" != --bin ] || continue; \
+        cp "target/release/$bin" /out/; \
+        # (an empty program of the deps stage would print nothing here)
+        "/out/$bin" --help 2>&1 | grep -q "$bin" || { echo "/out/$bin is not the real program" >&2; exit 1; }; \
+    done
 
 # ---------------------------------------------------------------------------------------------
 FROM ${DEBIAN_IMAGE} AS runtime

@@ -3,6 +3,9 @@ use std::process::ExitCode;
 use counter::{AppState, Config, app};
 use kit::service::{self, Binary};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BINARY: Binary = Binary {
     name: "counter",
     about: "the Docker course's Redis visit counter",

@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisResult};
 
@@ -28,7 +30,7 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_millis(1500);
 pub enum RedisUnavailable {
     #[error("Redis command failed: {0}")]
     Command(#[from] redis::RedisError),
-    #[error("Redis did not answer within {REQUEST_DEADLINE:?}")]
+    #[error("Redis did not answer within the request's {REQUEST_DEADLINE:?}")]
     Timeout,
 }
 
@@ -46,6 +48,20 @@ where
     F: Fn(ConnectionManager) -> Fut,
     Fut: Future<Output = RedisResult<T>>,
 {
+    with_connection_until(Instant::now() + REQUEST_DEADLINE, shared, work).await
+}
+
+/// [`with_connection`] with the deadline given, for work done on behalf of requests that
+/// started earlier.
+pub async fn with_connection_until<T, F, Fut>(
+    deadline: Instant,
+    shared: &ConnectionManager,
+    work: F,
+) -> Result<T, RedisUnavailable>
+where
+    F: Fn(ConnectionManager) -> Fut,
+    Fut: Future<Output = RedisResult<T>>,
+{
     let attempts = async {
         match work(shared.clone()).await {
             Err(e) if e.is_connection_dropped() || e.is_connection_refusal() => {
@@ -54,7 +70,7 @@ where
             done => done,
         }
     };
-    tokio::time::timeout(REQUEST_DEADLINE, attempts)
+    tokio::time::timeout_at(deadline, attempts)
         .await
         .map_err(|_| RedisUnavailable::Timeout)?
         .map_err(RedisUnavailable::from)

@@ -5,6 +5,9 @@ use kit::service::{self, Binary};
 use result::{AppState, Config, Snapshot, app, watch_scores};
 use tokio::sync::watch;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BINARY: Binary = Binary {
     name: "result",
     about: "the live results page; reads the tally from PostgreSQL",

@@ -3,6 +3,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use kit::redis_client::RedisUnavailable;
 
+use crate::QueueError;
+
 /// Why a vote was not recorded. The cause goes to the log; the voter gets a page that says
 /// plainly what happened and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +15,8 @@ pub enum VoteError {
     TooLarge,
     #[error(transparent)]
     Redis(#[from] RedisUnavailable),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
 }
 
 #[derive(Template)]
@@ -35,7 +39,7 @@ impl IntoResponse for VoteError {
                 "That form is too large",
                 "A vote is a few bytes: vote=a or vote=b. Nothing was recorded.",
             ),
-            VoteError::Redis(_) => {
+            VoteError::Redis(_) | VoteError::Queue(_) => {
                 tracing::warn!(error = %self, "vote not recorded");
                 metrics::counter!("redis_errors_total").increment(1);
                 (

@@ -4,7 +4,8 @@
 //! two options; `POST /` with `vote=a` or `vote=b` appends
 //! `{"voter_id":"…","vote":"a","seq":…}` to the Redis list `votes` (the original's message plus
 //! a sequence number, see [`queue`]) and redirects back to `/` (303), so a refresh never votes
-//! twice. Only a successful RPUSH is reported as a recorded vote.
+//! twice. Only a successful RPUSH is reported as a recorded vote. Votes arriving together share
+//! one RPUSH (see [`VoteQueue`]).
 //!
 //! Run it: `REDIS_HOST=127.0.0.1 PORT=8080 cargo run -p vote`, then open http://127.0.0.1:8080.
 //!
@@ -26,7 +27,7 @@ mod voter;
 pub use config::Config;
 pub use error::VoteError;
 pub use kit::vote::Labels;
-pub use queue::VOTE_SEQ_KEY;
+pub use queue::{QueueError, VOTE_SEQ_KEY, VoteQueue};
 
 use std::sync::Arc;
 
@@ -37,12 +38,14 @@ use redis::aio::ConnectionManager;
 /// A vote form is a few bytes; anything near this is not one.
 const BODY_LIMIT: usize = 4 * 1024;
 
-/// What the handlers share.
+/// What the handlers share. Axum clones the state for every request: one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+struct Shared {
     redis: ConnectionManager,
-    page: Arc<PageSettings>,
-    enqueue: Arc<redis::Script>,
+    page: PageSettings,
+    queue: VoteQueue,
 }
 
 /// What every page shows besides the voter's own state.
@@ -56,18 +59,19 @@ pub struct PageSettings {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("page", &self.page)
+            .field("page", &self.0.page)
             .finish_non_exhaustive()
     }
 }
 
 impl AppState {
+    /// Starts the task that sends votes to Redis, so it needs a Tokio runtime.
     pub fn new(redis: ConnectionManager, page: PageSettings) -> Self {
-        Self {
+        Self(Arc::new(Shared {
+            queue: VoteQueue::start(redis.clone()),
             redis,
-            page: Arc::new(page),
-            enqueue: Arc::new(queue::enqueue_script()),
-        }
+            page,
+        }))
     }
 }
 

@@ -3,6 +3,9 @@ use std::process::ExitCode;
 use kit::service::{self, Binary};
 use vote::{AppState, Config, app};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BINARY: Binary = Binary {
     name: "vote",
     about: "the voting page; records votes on the Redis list `votes`",

@@ -10,7 +10,7 @@ use kit::redis_client;
 use kit::vote::Choice;
 use serde::Deserialize;
 
-use crate::{AppState, PageSettings, VoteError, queue, voter};
+use crate::{AppState, PageSettings, VoteError, voter};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "vote.html")]
@@ -35,7 +35,7 @@ pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Response {
     (
         jar,
         VotePage {
-            page: &state.page,
+            page: &state.0.page,
             chosen,
         },
     )
@@ -67,11 +67,7 @@ pub async fn cast(
         .and_then(Choice::parse)
         .ok_or(VoteError::BadChoice)?;
     let voter_id = voter::voter_id(&jar).unwrap_or_else(voter::new_voter_id);
-    redis_client::with_connection(&state.redis, |mut conn| {
-        let (enqueue, id) = (state.enqueue.clone(), voter_id.clone());
-        async move { queue::enqueue(&enqueue, &mut conn, &id, choice).await }
-    })
-    .await?;
+    state.0.queue.push(&voter_id, choice).await?;
     metrics::counter!("votes_recorded_total", "vote" => choice.as_str()).increment(1);
     let jar = voter::remember_vote(voter::remember_voter(jar, &voter_id), choice);
     Ok((jar, Redirect::to("/")).into_response())
@@ -80,6 +76,6 @@ pub async fn cast(
 pub async fn readyz(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, &'static str), VoteError> {
-    redis_client::ping(&state.redis).await?;
+    redis_client::ping(&state.0.redis).await?;
     Ok((StatusCode::OK, "ready\n"))
 }

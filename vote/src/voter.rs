@@ -3,6 +3,7 @@
 
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use kit::vote::Choice;
+use time::Duration;
 
 const VOTER_ID: &str = "voter_id";
 const LAST_VOTE: &str = "vote";
@@ -44,8 +45,10 @@ fn long_lived(name: &'static str, value: String) -> Cookie<'static> {
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        // A voter stays the same voter for the whole course: Max-Age of 20 years.
-        .permanent()
+        // A voter stays the same voter for the whole course. Max-Age alone (no Expires date,
+        // which every browser since IE 8 ignores when Max-Age is there) spares a clock read
+        // and a date format per vote.
+        .max_age(Duration::days(20 * 365))
         .build()
 }
 

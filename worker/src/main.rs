@@ -4,6 +4,9 @@ use anyhow::Context;
 use kit::service::{self, Binary};
 use worker::{Config, HealthState, Worker, app, run};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BINARY: Binary = Binary {
     name: "worker",
     about: "moves votes from the Redis list `votes` into the PostgreSQL table `votes`",

@@ -66,13 +66,35 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
     let mut pg = Outage::new("postgres");
 
     migrate(&postgres, &mut pg, &shutdown).await;
+    // The processing list must hold exactly the batch in hand, since acknowledging empties it.
+    // It may hold more: what a previous run under the same WORKER_ID left when it crashed, or
+    // what a take moved there when its answer was lost. Those go back to the queue first.
+    let mut list_unknown = true;
     while !shutdown.is_cancelled() {
+        if list_unknown {
+            match queue.hand_back().await {
+                Ok(n) => {
+                    if n > 0 {
+                        tracing::warn!(
+                            votes = n,
+                            "returned votes left in this worker's processing list to the queue"
+                        );
+                    }
+                    list_unknown = false;
+                }
+                Err(e) => {
+                    redis.failed(&e, &shutdown).await;
+                    continue;
+                }
+            }
+        }
         let raw = match queue.take(batch_size).await {
             Ok(raw) => {
                 redis.ok();
                 raw
             }
             Err(e) => {
+                list_unknown = true;
                 redis.failed(&e, &shutdown).await;
                 continue;
             }

@@ -257,3 +257,34 @@ async fn a_database_recreated_empty_under_a_running_worker_gets_its_tables_back(
     assert_eq!(rows["after"].0, "b");
     assert_eq!(tally(&client).await, original_counts(&client).await);
 }
+
+#[tokio::test]
+async fn a_worker_restarted_under_the_same_id_first_returns_what_its_last_run_left() {
+    let redis = RedisServer::start().await;
+    let db = database().await;
+    // A run of worker "w1" crashed holding three votes it had not committed.
+    let left: Vec<String> = (1..=3)
+        .map(|n| format!(r#"{{"voter_id":"left{n}","vote":"a","seq":{n}}}"#))
+        .collect();
+    let mut conn = redis.client().await;
+    conn.rpush::<_, _, ()>(format!("{}w1", worker::PROCESSING_PREFIX), &left)
+        .await
+        .expect("RPUSH");
+    push(
+        &redis,
+        &[
+            r#"{"voter_id":"new1","vote":"b","seq":10}"#.to_owned(),
+            r#"{"voter_id":"new2","vote":"b","seq":11}"#.to_owned(),
+        ],
+    )
+    .await;
+
+    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[("WORKER_ID", "w1")]));
+    wait_drained(&redis, Duration::from_secs(10)).await;
+    worker.stop().await;
+
+    let rows = table(&db.client().await).await;
+    let mut voters: Vec<&str> = rows.keys().map(String::as_str).collect();
+    voters.sort_unstable();
+    assert_eq!(voters, ["left1", "left2", "left3", "new1", "new2"]);
+}

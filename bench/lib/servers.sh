@@ -79,10 +79,11 @@ psql_at() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 # start_service NAME PORT_VARIABLE PORT [VAR=VALUE...]: runs target/release/BINARY in the
 # background, where BINARY is NAME up to its first "-" (worker-drain runs the worker), and waits
 # until it answers /healthz. Called directly, never in $(...), so its pid stays known here.
+# Each service gets SERVICE_THREADS runtime threads unless VAR=VALUE sets TOKIO_WORKER_THREADS.
 start_service() {
   local name=$1 port_var=$2 port=$3
   shift 3
-  env "$port_var=$port" "$@" "$ROOT/target/release/${name%%-*}" \
+  env "TOKIO_WORKER_THREADS=$SERVICE_THREADS" "$port_var=$port" "$@" "$ROOT/target/release/${name%%-*}" \
     >"$BENCH_DIR/$name.log" 2>&1 &
   service_pid[$name]=$!
   wait_http "http://127.0.0.1:$port/healthz" "$name"

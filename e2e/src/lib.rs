@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use kit::config::Env;
-use test_servers::{RedisServer, TestApp, TestDatabase, database};
+use test_servers::{RedisServer, TestApp, TestDatabase, database, wait_until};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -26,6 +26,7 @@ pub struct Lab {
     pub counter: TestApp,
     pub vote: TestApp,
     pub result: TestApp,
+    worker_config: worker::Config,
     stop: CancellationToken,
     workers: Vec<JoinHandle<()>>,
 }
@@ -83,31 +84,52 @@ impl Lab {
         )))
         .await;
 
-        let worker_config = worker::Config::from_env(&env).expect("worker config");
-        let workers = (0..workers)
-            .map(|n| {
-                let config = worker::Config {
-                    worker_id: format!("{}-{n}", worker_config.worker_id),
-                    ..worker_config.clone()
-                };
-                let worker = worker::Worker::new(
-                    &config,
-                    config.redis.shared_connection().expect("redis connection"),
-                    config.postgres.pool(2).expect("pool"),
-                );
-                tokio::spawn(worker::run(worker, stop.clone()))
-            })
-            .collect();
-
-        Self {
+        let mut lab = Self {
             redis,
             db,
             counter,
             vote,
             result,
+            worker_config: worker::Config::from_env(&env).expect("worker config"),
             stop,
-            workers,
+            workers: Vec::new(),
+        };
+        for _ in 0..workers {
+            lab.start_worker();
         }
+        lab
+    }
+
+    /// One more worker, with an id of its own.
+    pub fn start_worker(&mut self) {
+        let config = worker::Config {
+            worker_id: format!("{}-{}", self.worker_config.worker_id, self.workers.len()),
+            ..self.worker_config.clone()
+        };
+        let worker = worker::Worker::new(
+            &config,
+            config.redis.shared_connection().expect("redis connection"),
+            config.postgres.pool(2).expect("pool"),
+        );
+        self.workers
+            .push(tokio::spawn(worker::run(worker, self.stop.clone())));
+    }
+
+    /// The ballot's address, where votes are posted.
+    pub fn vote_url(&self) -> String {
+        self.vote.url("/")
+    }
+
+    /// Waits until a worker has created the schema.
+    pub async fn schema_ready(&self) {
+        let client = self.db.client().await;
+        wait_until(Duration::from_secs(10), || async {
+            client
+                .query_one("SELECT to_regclass('votes') IS NOT NULL", &[])
+                .await
+                .is_ok_and(|row| row.get::<_, bool>(0))
+        })
+        .await;
     }
 
     /// `GET /api/results` of the result app.

@@ -64,7 +64,7 @@ async fn exits_non_zero_and_names_the_voter_when_the_worker_loses_a_vote() {
         "{text}"
     );
     assert!(text.contains("FAILED: verification: 1 lost"), "{text}");
-    assert_eq!(lab.rows().await, 19);
+    assert_eq!(lab.rows().await.len(), 19);
     lab.stop().await;
 }
 

@@ -7,7 +7,7 @@ use common::{Lab, loadgen};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_vote_is_timed_to_the_event_that_shows_it() {
     let lab = Lab::start(1).await;
-    let result = lab.result().await;
+    let result = &lab.result;
     let report = loadgen(&[
         "vote",
         &lab.vote_url(),

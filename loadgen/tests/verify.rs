@@ -38,7 +38,7 @@ async fn the_course_experiment_two_clients_of_100_at_once_keep_all_200() {
         assert_eq!(verdict.queue_left, Some(0));
         assert_eq!(report.summary.as_ref().expect("summary").ok, 100);
     }
-    assert_eq!(lab.rows().await, 200);
+    assert_eq!(lab.rows().await.len(), 200);
     lab.stop().await;
 }
 
@@ -63,7 +63,7 @@ async fn ten_thousand_fresh_voters_from_20_clients_lose_nothing() {
     assert!(report.passed, "{:?}", report.failures);
     let verdict = report.verify.expect("verified");
     assert_eq!((verdict.voters, verdict.right), (10_000, 10_000));
-    assert_eq!(lab.rows().await, 10_000);
+    assert_eq!(lab.rows().await.len(), 10_000);
     lab.stop().await;
 }
 
@@ -188,7 +188,7 @@ async fn verify_fails_when_nothing_drains_the_queue() {
     lab.start_worker();
     let report = loadgen(&with_redis.iter().map(String::as_str).collect::<Vec<_>>()).await;
     assert!(report.passed, "{:?}", report.failures);
-    assert_eq!(lab.rows().await, 60);
+    assert_eq!(lab.rows().await.len(), 60);
     lab.stop().await;
 }
 

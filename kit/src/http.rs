@@ -1,18 +1,17 @@
 //! HTTP pieces every service mounts: `/healthz`, `/metrics`, request metrics, a plain 404, and
 //! request size limits.
 
-use std::time::Instant;
-
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
+use crate::request_metrics::RequestMetricsLayer;
 use crate::telemetry;
 
 /// Adds the shared routes and layers to a service's router. Bodies larger than `body_limit`
@@ -25,8 +24,15 @@ pub fn with_common_routes(router: Router, body_limit: usize) -> Router {
         .route("/metrics", get(metrics))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)
-        .layer(middleware::from_fn(track_metrics))
-        .layer(middleware::from_fn(security_headers))
+        .layer(RequestMetricsLayer)
+        // Every response carries these, unless its handler set its own.
+        .layer(if_absent(
+            header::CONTENT_SECURITY_POLICY,
+            CONTENT_SECURITY_POLICY,
+        ))
+        .layer(if_absent(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(if_absent(header::REFERRER_POLICY, "same-origin"))
+        .layer(if_absent(header::X_FRAME_OPTIONS, "DENY"))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(
@@ -42,21 +48,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
     base-uri 'none'; form-action 'self'; object-src 'none'";
 
-/// Adds the security headers every response carries, unless the handler set its own.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "same-origin"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ] {
-        headers
-            .entry(name)
-            .or_insert(HeaderValue::from_static(value));
-    }
-    response
+fn if_absent(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
 /// Liveness: answers without touching any backend, so a slow database never gets a healthy
@@ -87,22 +80,4 @@ pub async fn stylesheet() -> Response {
 
 pub async fn not_found() -> (StatusCode, &'static str) {
     (StatusCode::NOT_FOUND, "Not found.\n")
-}
-
-/// Counts requests by route pattern (never by raw path, which would let any client create
-/// unbounded label values), method and status.
-async fn track_metrics(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
 }

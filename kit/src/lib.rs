@@ -20,6 +20,7 @@ pub mod healthcheck;
 pub mod http;
 pub mod postgres_client;
 pub mod redis_client;
+pub mod request_metrics;
 pub mod schema;
 pub mod service;
 pub mod shutdown;

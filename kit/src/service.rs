@@ -73,7 +73,7 @@ where
         ["healthcheck"] => true,
         ["-h" | "--help" | "help"] => {
             println!(
-                "{name}: {}\n\nUsage:\n  {name}              run the service\n  {name} healthcheck  exit 0 when the running service answers /healthz\n\nEnvironment:\n{}",
+                "{name}: {}\n\nUsage:\n  {name}              run the service\n  {name} healthcheck  exit 0 when the running service answers /healthz\n\nEnvironment:\n{}\n  TOKIO_WORKER_THREADS (one per core)",
                 binary.about, binary.env_help
             );
             return ExitCode::SUCCESS;

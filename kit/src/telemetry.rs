@@ -1,6 +1,7 @@
 //! Logs and metrics.
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
@@ -56,8 +57,30 @@ pub fn prometheus() -> &'static PrometheusHandle {
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("another metrics recorder was installed first; /metrics stays empty");
         }
+        start_upkeep(handle.clone());
         handle
     })
+}
+
+/// How often histogram samples are folded into their buckets.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The recorder keeps every histogram sample until upkeep folds it into the buckets; without a
+/// scrape nothing did, and a busy service grew by 8 bytes a request (about 10 MiB a minute at
+/// 20,000 requests a second). A thread, not a task: the recorder may be installed before any
+/// runtime exists, and one sleeping thread costs nothing.
+fn start_upkeep(handle: PrometheusHandle) {
+    let started = std::thread::Builder::new()
+        .name("metrics-upkeep".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "cannot start the metrics upkeep thread; histograms are folded at each scrape only");
+    }
 }
 
 /// The Prometheus text exposition of every metric recorded so far.

@@ -36,7 +36,7 @@ wrk_run() {
 # runs NAME: "best of 3 runs: 35,353 (31,002, 33,100) req/s"
 runs() {
   local all
-  all=$(sort -rn "$BENCH_DIR/$1.runs" | tail -n +2 | while read -r r; do thousands "$r"; done | paste -sd, | sed 's/,/, /g')
+  all=$(sort -rn "$BENCH_DIR/$1.runs" | tail -n +2 | while read -r r; do thousands "$r"; echo; done | paste -sd, | sed 's/,/, /g')
   if [ -n "$all" ]; then
     echo "best of $REPEATS runs: $(thousands "$(sort -rn "$BENCH_DIR/$1.runs" | head -1)") req/s (others: $all)"
   else
@@ -53,7 +53,7 @@ steal_since_mark() {
   awk -v a="$CPU_MARK" -v b="$now" 'BEGIN {
     n = split(a, x, " "); split(b, y, " "); total = 0
     for (i = 1; i <= n; i++) total += y[i] - x[i]
-    printf "%.1f", total > 0 ? (y[8] - x[8]) * 100 / total : 0 }'
+    printf "%.1f", (total > 0 ? (y[8] - x[8]) * 100 / total : 0) }'
 }
 
 # total NAME: the requests of all of a wrk line's runs.

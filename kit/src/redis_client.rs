@@ -9,10 +9,9 @@
 
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisResult};
+use tokio::time::Instant;
 
 use crate::config::{ConfigError, Env};
 

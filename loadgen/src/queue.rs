@@ -22,10 +22,15 @@ end
 return n
 ";
 
+/// A connection whose commands may take 5 s: loadgen shares the machine it loads, and a slow
+/// answer there is not a lost vote.
 pub async fn connect(url: &str) -> anyhow::Result<MultiplexedConnection> {
     let client = redis::Client::open(url).with_context(|| format!("{url} is not a Redis URL"))?;
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(5)));
     client
-        .get_multiplexed_async_connection()
+        .get_multiplexed_async_connection_with_config(&config)
         .await
         .with_context(|| format!("cannot connect to Redis at {url}"))
 }

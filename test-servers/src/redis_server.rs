@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::path::Path;
+use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 
@@ -80,12 +81,19 @@ impl RedisServer {
     }
 
     /// A connection for assertions. Panics if the server does not accept it.
+    ///
+    /// Its commands may take up to 10 s, not the redis crate's default 500 ms: a test machine
+    /// busy compiling and running other tests stalls that long at times, and an assertion
+    /// should fail on a wrong answer, not on a slow one.
     pub async fn client(&self) -> MultiplexedConnection {
         let url = self.url();
         let client = redis::Client::open(url.as_str())
             .unwrap_or_else(|e| panic!("invalid Redis URL {url}: {e}"));
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(10)))
+            .set_response_timeout(Some(Duration::from_secs(10)));
         client
-            .get_multiplexed_async_connection()
+            .get_multiplexed_async_connection_with_config(&config)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to the test Redis at {url}: {e}"))
     }

@@ -5,10 +5,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::header::ACCEPT;
-use hyper::{Method, StatusCode};
 use serde::Serialize;
 
 use crate::driver::{self, Limits, Session};
@@ -26,16 +22,7 @@ pub struct Visitor {
 impl Session for Visitor {
     async fn step(&mut self, conn: &mut Connection, timeout: Duration) -> Result<(), Failure> {
         // What curl sends: the plain-text answer, as the Flask app printed it.
-        let request = conn
-            .request()
-            .method(Method::GET)
-            .header(ACCEPT, "*/*")
-            .body(Full::new(Bytes::new()))
-            .map_err(|_| Failure::BadAnswer("cannot build the request"))?;
-        let response = conn.send(request, timeout).await?;
-        if response.status() != StatusCode::OK {
-            return Err(Failure::Status(response.status().as_u16()));
-        }
+        let response = conn.get_ok("*/*", timeout).await?;
         let n = parse_count(response.body()).ok_or(Failure::BadAnswer(
             "not \"Hello from Redis! I have been seen N times.\"",
         ))?;

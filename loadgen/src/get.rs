@@ -4,11 +4,6 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::header::ACCEPT;
-use hyper::{Method, StatusCode};
-
 use crate::driver::{self, Limits, Session};
 use crate::http::{Connection, Failure};
 use crate::progress::Display;
@@ -20,16 +15,7 @@ pub struct Reader;
 
 impl Session for Reader {
     async fn step(&mut self, conn: &mut Connection, timeout: Duration) -> Result<(), Failure> {
-        let request = conn
-            .request()
-            .method(Method::GET)
-            .header(ACCEPT, "text/html,*/*")
-            .body(Full::new(Bytes::new()))
-            .map_err(|_| Failure::BadAnswer("cannot build the request"))?;
-        let response = conn.send(request, timeout).await?;
-        if response.status() != StatusCode::OK {
-            return Err(Failure::Status(response.status().as_u16()));
-        }
+        conn.get_ok("text/html,*/*", timeout).await?;
         Ok(())
     }
 }

@@ -71,6 +71,25 @@ impl Connection {
             .header(hyper::header::HOST, self.target.authority.as_str())
     }
 
+    /// `GET`s the target's path asking for `accept`; only a 200 is a success.
+    pub async fn get_ok(
+        &mut self,
+        accept: &str,
+        timeout: Duration,
+    ) -> Result<FullResponse, Failure> {
+        let request = self
+            .request()
+            .method(hyper::Method::GET)
+            .header(hyper::header::ACCEPT, accept)
+            .body(Full::new(Bytes::new()))
+            .map_err(|_| Failure::BadAnswer("cannot build the request"))?;
+        let response = self.send(request, timeout).await?;
+        if response.status() != hyper::StatusCode::OK {
+            return Err(Failure::Status(response.status().as_u16()));
+        }
+        Ok(response)
+    }
+
     /// Sends `request` and reads the whole answer within `timeout`. After a timeout or a broken
     /// connection the socket is dropped, since a late answer could otherwise be taken for the
     /// next request's.

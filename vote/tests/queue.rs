@@ -5,7 +5,7 @@ use std::time::Duration;
 use kit::redis_client::RedisSettings;
 use kit::vote::{Choice, QUEUE, VoteMessage};
 use redis::AsyncCommands;
-use test_servers::RedisServer;
+use test_servers::{RedisServer, wait_until};
 use vote::VoteQueue;
 
 fn queue_for(redis: &RedisServer) -> VoteQueue {
@@ -104,13 +104,21 @@ async fn a_vote_whose_request_went_away_before_it_was_sent_is_not_sent() {
         let queue = queue.clone();
         async move { queue.push("held", Choice::A).await }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let abandoned = tokio::spawn({
-        let queue = queue.clone();
-        async move { queue.push("abandoned", Choice::B).await }
-    });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    abandoned.abort();
+    // The call carrying "held" is in Redis, paused.
+    wait_until(Duration::from_secs(5), || async {
+        let info: String = redis::cmd("INFO")
+            .arg("clients")
+            .query_async(&mut redis.client().await)
+            .await
+            .expect("INFO");
+        info.lines().any(|line| line == "blocked_clients:1")
+    })
+    .await;
+    // Polled once, the vote is handed to the queue's task and waits for its answer; then its
+    // request goes away.
+    let mut abandoned = Box::pin(queue.push("abandoned", Choice::B));
+    assert!(futures_util::poll!(&mut abandoned).is_pending());
+    drop(abandoned);
 
     held.await
         .expect("task")

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
                 redis = %config.redis.display_addr(),
                 "counter listening"
             );
-            kit::shutdown::serve(listener, app(AppState::new(redis)), shutdown).await?;
+            kit::server::serve(listener, app(AppState::new(redis)), shutdown).await?;
             Ok(())
         },
     )

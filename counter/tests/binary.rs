@@ -102,3 +102,83 @@ async fn log_format_json_writes_one_json_object_per_line() {
     }
     assert!(logs.contains("counter listening"));
 }
+
+#[tokio::test]
+async fn text_logs_have_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let port = free_port();
+    let mut child = service_command(BIN, &[("BIND_PORT", port.to_string())])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn counter");
+    wait_until(Duration::from_secs(10), || async {
+        healthcheck(BIN, "BIND_PORT", port)
+    })
+    .await;
+    stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
+    let output = child.wait_with_output().expect("output");
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(logs.contains("counter listening"), "{logs}");
+    assert!(!logs.contains('\x1b'), "escape codes in a pipe: {logs:?}");
+}
+
+/// Descriptors the counter may open in the flood test: the flood alone would use them all.
+const SMALL_DESCRIPTOR_LIMIT: usize = 128;
+/// Milliseconds when the machine is idle; generous for a busy one.
+const ANSWER_WITHIN: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn a_flood_of_idle_and_half_sent_connections_never_stops_it_answering() {
+    let port = free_port();
+    // `ulimit -n` sets both the soft and the hard limit: the service cannot raise it.
+    let mut child = service_command(
+        "sh",
+        &[
+            ("BIND_PORT", port.to_string()),
+            ("REDIS_PORT", free_port().to_string()),
+        ],
+    )
+    .args([
+        "-c",
+        &format!("ulimit -n {SMALL_DESCRIPTOR_LIMIT} && exec \"$0\""),
+        BIN,
+    ])
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("spawn counter");
+    wait_until(Duration::from_secs(10), || async {
+        healthcheck(BIN, "BIND_PORT", port)
+    })
+    .await;
+
+    let mut flood = Vec::new();
+    for i in 0..SMALL_DESCRIPTOR_LIMIT * 2 {
+        let connect = tokio::net::TcpStream::connect(("127.0.0.1", port));
+        let Ok(connected) = tokio::time::timeout(ANSWER_WITHIN, connect).await else {
+            let _ = child.kill();
+            panic!("connection {i} not accepted within {ANSWER_WITHIN:?}");
+        };
+        let mut conn = connected.expect("connect");
+        if i % 2 == 0 {
+            tokio::io::AsyncWriteExt::write_all(&mut conn, b"GET / HTTP/1.1\r\nHost: x")
+                .await
+                .expect("write half a request");
+        }
+        flood.push(conn);
+    }
+    let client = reqwest::Client::builder()
+        .timeout(ANSWER_WITHIN)
+        .build()
+        .expect("client");
+    for _ in 0..3 {
+        let answer = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await;
+        if !matches!(&answer, Ok(a) if a.status() == 200) {
+            let _ = child.kill();
+            panic!("/healthz during the flood: {answer:?}");
+        }
+    }
+    drop(flood);
+    stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
+}

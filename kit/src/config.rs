@@ -6,9 +6,18 @@ use std::str::FromStr;
 
 /// A snapshot of the environment: configuration is parsed from this value, never from global
 /// state, so tests can build one from pairs.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+}
+
+/// Names only: values may be secrets (`PGPASSWORD`, `REDIS_URL`, ...).
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.vars.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Env").field("names", &names).finish()
+    }
 }
 
 /// A variable that is set but unusable. Its `Display` is the one line a service prints before
@@ -32,7 +41,6 @@ impl ConfigError {
 }
 
 impl Env {
-    /// Reads the process environment. Only binaries call this.
     /// Reads the process environment. Only binaries call this. `HOSTNAME` is filled in from the
     /// kernel when the shell did not export it, since pages show it ("processed by container").
     pub fn from_process() -> Self {

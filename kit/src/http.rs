@@ -1,5 +1,5 @@
-//! HTTP pieces every service mounts: `/healthz`, `/metrics`, request metrics, a plain 404, and
-//! request size limits.
+//! HTTP pieces every service mounts: `/healthz`, `/metrics`, request metrics, a plain 404,
+//! request size limits, the `Host` check and the security headers.
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -11,6 +11,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
+use crate::host_check::HostCheckLayer;
 use crate::request_metrics::RequestMetricsLayer;
 use crate::telemetry;
 
@@ -19,12 +20,22 @@ use crate::telemetry;
 pub fn with_common_routes(router: Router, body_limit: usize) -> Router {
     // Installed now, not at the first scrape, so requests before it are counted.
     telemetry::prometheus();
+    // The last layer added is the outermost: what it adds reaches every response, including
+    // the 400, 404, 405 and 413 answered by the layers and fallback inside it.
     router
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/static/style.css", get(stylesheet))
         .fallback(not_found)
+        .layer(HostCheckLayer)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(RequestMetricsLayer)
+        .layer(
+            // Services log their own failures with the cause; a second, causeless ERROR line
+            // per 503 would only hide it.
+            TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+        )
         // Every response carries these, unless its handler set its own.
         .layer(if_absent(
             header::CONTENT_SECURITY_POLICY,
@@ -33,13 +44,6 @@ pub fn with_common_routes(router: Router, body_limit: usize) -> Router {
         .layer(if_absent(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(if_absent(header::REFERRER_POLICY, "same-origin"))
         .layer(if_absent(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(
-            // Services log their own failures with the cause; a second, causeless ERROR line
-            // per 503 would only hide it.
-            TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-        )
 }
 
 /// Only this origin's own styles, scripts and event streams; no framing (clickjacking), no

@@ -9,19 +9,23 @@
 //! - [`http`]: `/healthz`, `/metrics`, request metrics, the 404 fallback and body limits;
 //! - [`vote`] and [`schema`]: the queue message and the PostgreSQL tables, shared by the vote app,
 //!   the worker and the result app;
-//! - [`shutdown`] and [`service`]: signals, graceful serving and the shared `main` of every binary,
-//!   including its `healthcheck` subcommand ([`healthcheck`]).
+//! - [`server`]: serving HTTP with a header-read timeout and a connection cap, until a stop
+//!   signal ([`shutdown`]);
+//! - [`service`]: the shared `main` of every binary, including its `healthcheck` subcommand
+//!   ([`healthcheck`]).
 //!
 //! Nothing here reads the environment or binds a socket on its own: binaries call
-//! [`config::Env::from_process`] and [`service::run`]; libraries and tests pass values in.
+//! [`config::Env::from_process`] and [`service::main`]; libraries and tests pass values in.
 
 pub mod config;
 pub mod healthcheck;
+pub mod host_check;
 pub mod http;
 pub mod postgres_client;
 pub mod redis_client;
 pub mod request_metrics;
 pub mod schema;
+pub mod server;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;

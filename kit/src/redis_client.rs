@@ -84,9 +84,18 @@ pub async fn ping(shared: &ConnectionManager) -> Result<(), RedisUnavailable> {
 }
 
 /// Where Redis is: `REDIS_URL`, or else `REDIS_HOST` and `REDIS_PORT`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RedisSettings {
     url: String,
+}
+
+/// The URL may hold a password: debug output shows it redacted.
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &redact(&self.url))
+            .finish()
+    }
 }
 
 impl RedisSettings {
@@ -176,14 +185,23 @@ impl RedisSettings {
     }
 }
 
-/// Hides the password of a URL for logs and errors.
+/// A URL with whatever may hold a secret hidden, for logs and errors: the user information
+/// (`redis://user:password@host`) and the query (`unix:///run/redis.sock?password=...`).
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}://***@{}", &url[..scheme_end], &url[at + 1..])
-        }
-        _ => url.to_owned(),
-    }
+    let (url, query) = match url.split_once('?') {
+        Some((base, _)) => (base, "?***"),
+        None => (url, ""),
+    };
+    let shown = match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://***@{host}"),
+            None => format!("{scheme}://{rest}"),
+        },
+        // Not a URL at all: it could be anything, a password pasted in the wrong place
+        // included.
+        None => "***".to_owned(),
+    };
+    format!("{shown}{query}")
 }
 
 #[cfg(test)]
@@ -212,6 +230,7 @@ mod tests {
         let s = RedisSettings::from_env(&env, "localhost").unwrap();
         assert_eq!(s.url(), "redis://:hunter2@cache:6390/3");
         assert_eq!(s.display_addr(), "cache:6390/3");
+        assert!(!format!("{s:?}").contains("hunter2"), "{s:?}");
     }
 
     #[test]
@@ -222,6 +241,18 @@ mod tests {
             .to_string();
         assert!(line.starts_with("REDIS_URL="), "{line}");
         assert!(!line.contains("pw"), "password leaked: {line}");
+        for url in [
+            "unix:///run/redis.sock?password=hunter2",
+            "redis+unix:///run/redis.sock?db=1&pass=hunter2",
+            "rediss://:hunter2@cache:notaport",
+            "redis://default:hunter2@cache:6379/x/y",
+            "hunter2",
+        ] {
+            let env = Env::from_pairs([("REDIS_URL", url)]);
+            let line = RedisSettings::from_env(&env, "h").unwrap_err().to_string();
+            assert!(line.starts_with("REDIS_URL="), "{line}");
+            assert!(!line.contains("hunter2"), "secret printed: {line}");
+        }
 
         let bad_port = Env::from_pairs([("REDIS_PORT", "redis")]);
         let line = RedisSettings::from_env(&bad_port, "h")

@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConfigError, Env};
-use crate::{healthcheck, shutdown, telemetry};
+use crate::{healthcheck, server, shutdown, telemetry};
 
 /// What a service binary needs to say about itself.
 #[derive(Debug, Clone, Copy)]
@@ -96,6 +96,10 @@ where
     if let Err(e) = telemetry::init_tracing(&env) {
         eprintln!("{name}: configuration error: {e}");
         return ExitCode::from(2);
+    }
+    match server::raise_descriptor_limit() {
+        Ok(limit) => tracing::debug!(limit, "open-files limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-files limit"),
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

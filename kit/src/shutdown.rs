@@ -1,14 +1,6 @@
-//! Stopping on SIGTERM (what `docker stop` sends) or SIGINT (Ctrl-C), and serving until then.
+//! Stopping on SIGTERM (what `docker stop` sends) or SIGINT (Ctrl-C).
 
-use std::time::Duration;
-
-use axum::Router;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-
-/// How long in-flight requests may take to finish after a stop signal before the server returns
-/// anyway; well under Docker's 10 s grace period.
-pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
 /// Resolves with the signal's name when SIGTERM or SIGINT arrives.
 pub async fn signal() -> &'static str {
@@ -46,25 +38,4 @@ pub fn on_signal() -> CancellationToken {
         trigger.cancel();
     });
     token
-}
-
-/// Serves `router` until `shutdown` is cancelled, then stops accepting, lets in-flight requests
-/// finish for at most [`DRAIN_LIMIT`], and returns.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
-    let server =
-        axum::serve(listener, router).with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    tokio::select! {
-        result = server => result,
-        () = async {
-            shutdown.cancelled().await;
-            tokio::time::sleep(DRAIN_LIMIT).await;
-        } => {
-            tracing::warn!("requests still running after {DRAIN_LIMIT:?}; exiting anyway");
-            Ok(())
-        }
-    }
 }

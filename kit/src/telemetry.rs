@@ -1,5 +1,6 @@
 //! Logs and metrics.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -16,8 +17,11 @@ pub fn init_tracing(env: &Env) -> Result<(), ConfigError> {
             .map_err(|e| ConfigError::new("RUST_LOG", spec, format_args!("is not valid: {e}")))?,
         None => EnvFilter::new("info"),
     };
+    // Colours only for a person at a terminal: in files and `docker logs` the escape codes
+    // are noise.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // try_init fails only when a subscriber is already set, which is fine to keep.
     let _ = match env.get("LOG_FORMAT").unwrap_or("text") {

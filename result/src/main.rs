@@ -29,7 +29,7 @@ fn main() -> ExitCode {
             let (publish, scores) = watch::channel(Snapshot::UNKNOWN);
             let watcher = tokio::spawn(watch_scores(config.postgres, publish, shutdown.clone()));
             let state = AppState::new(scores, config.labels, shutdown.clone());
-            kit::shutdown::serve(listener, app(state), shutdown).await?;
+            kit::server::serve(listener, app(state), shutdown).await?;
             watcher.await.context("score watcher task")?;
             Ok(())
         },

@@ -7,7 +7,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// A router served on `127.0.0.1` with the services' own graceful serving
-/// ([`kit::shutdown::serve`]); stopped when dropped.
+/// ([`kit::server::serve`]); stopped when dropped.
 #[derive(Debug)]
 pub struct TestApp {
     addr: SocketAddr,
@@ -28,7 +28,7 @@ impl TestApp {
         let addr = listener
             .local_addr()
             .unwrap_or_else(|e| panic!("cannot read the bound address: {e}"));
-        let task = tokio::spawn(kit::shutdown::serve(listener, router, stop.clone()));
+        let task = tokio::spawn(kit::server::serve(listener, router, stop.clone()));
         Self {
             addr,
             stop,

@@ -28,8 +28,7 @@ fn main() -> ExitCode {
                 redis = %config.redis.display_addr(),
                 "vote listening"
             );
-            kit::shutdown::serve(listener, app(AppState::new(redis, config.page)), shutdown)
-                .await?;
+            kit::server::serve(listener, app(AppState::new(redis, config.page)), shutdown).await?;
             Ok(())
         },
     )

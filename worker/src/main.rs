@@ -35,7 +35,7 @@ fn main() -> ExitCode {
                 redis: redis.clone(),
                 postgres: postgres.clone(),
             });
-            let server = tokio::spawn(kit::shutdown::serve(listener, health, shutdown.clone()));
+            let server = tokio::spawn(kit::server::serve(listener, health, shutdown.clone()));
             run(Worker::new(&config, redis, postgres), shutdown).await;
             server.await.context("health server task")??;
             Ok(())

@@ -1,5 +1,5 @@
 //! The tools a newcomer runs first, run as a newcomer runs them: `scripts/run-local` stopped
-//! with Ctrl-C from a terminal.
+//! with Ctrl-C from a terminal, and `bench/run --help`.
 
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
@@ -14,6 +14,8 @@ use test_servers::free_port;
 const LAB_START_BUDGET: Duration = Duration::from_secs(120);
 /// Stopping takes about a second: the services, Redis, then PostgreSQL's fast shutdown.
 const LAB_STOP_BUDGET: Duration = Duration::from_secs(30);
+/// `--help` and a refused argument start nothing: they answer at once.
+const USAGE_BUDGET: Duration = Duration::from_secs(10);
 const POLL: Duration = Duration::from_millis(50);
 const SERVICES: [&str; 4] = ["counter", "vote", "worker", "result"];
 /// Bash's exit status after the script's SIGINT trap: 128 + 2.
@@ -67,6 +69,30 @@ async fn run_local_stops_everything_at_ctrl_c_and_runs_again() {
             .collect();
         assert!(files.is_empty(), "{run} run left {files:?}");
     }
+}
+
+#[test]
+fn bench_run_help_prints_the_usage_and_starts_nothing() {
+    let (status, output) = run_bench("--help");
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(output.contains("Usage: bench/run"), "{output}");
+    assert!(output.contains("--record"), "{output}");
+}
+
+#[test]
+fn bench_run_refuses_an_unknown_argument() {
+    let (status, output) = run_bench("--bogus");
+    assert_eq!(status.code(), Some(2), "{output}");
+    assert!(output.contains("--bogus"), "{output}");
+}
+
+/// `bench/run ARG`, which must answer within [`USAGE_BUDGET`]: its status and output.
+fn run_bench(arg: &str) -> (ExitStatus, String) {
+    let scratch = Scratch::create();
+    let log = scratch.0.join("bench.log");
+    let mut bench = start_in_own_group(Command::new(repo_root().join("bench/run")).arg(arg), &log);
+    let status = exit_within(&mut bench, USAGE_BUDGET, &log);
+    (status, read(&log))
 }
 
 fn repo_root() -> PathBuf {

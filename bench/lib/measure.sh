@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # Shares variables with bench/run, which sources it.
 # Measuring and reporting: wrk and loadgen runs, numbers out of their JSON, the results table.
 # Sourced by bench/run.
 

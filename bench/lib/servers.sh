@@ -1,10 +1,7 @@
+# shellcheck shell=bash disable=SC2034,SC2154  # Shares variables with bench/run, which sources it.
 # Redis, PostgreSQL and the four services, each on a free loopback port, all under $BENCH_DIR.
-# Sourced by bench/run, which calls bench_cleanup on exit (success, failure or Ctrl-C).
-
-pg_bin=$(dirname "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1)")
-# PostgreSQL refuses to run as root: run it as the user the Debian package creates.
-as_pg=()
-if [ "$(id -u)" = 0 ]; then as_pg=(runuser -u postgres --); fi
+# Sourced by bench/run (after scripts/lib/postgres-programs.sh: pg_bin, as_pg), which calls
+# bench_cleanup on exit (success, failure or Ctrl-C).
 
 declare -A service_pid=()
 declare -A service_peak_kib=()

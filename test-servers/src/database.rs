@@ -1,6 +1,6 @@
 //! Test databases.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -8,10 +8,13 @@ use tokio::sync::OnceCell;
 use tokio_postgres::{Client, NoTls};
 
 use crate::postgres_server::{self, Durability, HOST, PostgresServer};
+use crate::stalled_login;
 use crate::template::SUPERUSER;
 
-/// How long dropping a [`TestDatabase`] waits for `DROP DATABASE`.
-const DROP_TIMEOUT: Duration = Duration::from_secs(10);
+/// A safety net: `DROP DATABASE` takes about 0.1 s (it forces a checkpoint).
+const DROP_BUDGET: Duration = Duration::from_secs(30);
+/// How often a drop looks for logins stuck halfway while `DROP DATABASE` waits.
+const SWEEP_INTERVAL: Duration = Duration::from_millis(20);
 
 /// A fresh, empty database in the cluster that this test process shares.
 ///
@@ -109,18 +112,41 @@ impl Drop for TestDatabase {
                 else {
                     return;
                 };
-                runtime.block_on(async {
-                    // A dedicated cluster may be down or gone already: nothing left to drop.
-                    if let Ok(admin) = postgres_server::admin(&socket_dir, port).await {
-                        let _ = admin
-                            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                            .await;
-                    }
-                });
+                runtime.block_on(drop_database(&socket_dir, port, &name));
                 let _ = done.send(());
             });
-        if spawned.is_ok() {
-            let _ = finished.recv_timeout(DROP_TIMEOUT);
+        if spawned.is_ok() && finished.recv_timeout(DROP_BUDGET).is_err() {
+            eprintln!(
+                "test-servers: database {} still not dropped after {DROP_BUDGET:?}",
+                self.name
+            );
+        }
+    }
+}
+
+/// `DROP DATABASE … WITH (FORCE)` ends the sessions of the database, but waits for every
+/// backend to accept a barrier, which a backend waiting for its client's password never does:
+/// while it runs, a second connection ends such logins to this database.
+async fn drop_database(socket_dir: &Path, port: u16, name: &str) {
+    // A dedicated cluster may be down or gone already: nothing left to drop.
+    let (Ok(dropper), Ok(sweeper)) = tokio::join!(
+        postgres_server::admin(socket_dir, port),
+        postgres_server::admin(socket_dir, port)
+    ) else {
+        return;
+    };
+    let cluster = postgres_server::cluster_name(socket_dir);
+    let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    let drop = dropper.batch_execute(&statement);
+    tokio::pin!(drop);
+    loop {
+        tokio::select! {
+            _ = &mut drop => return,
+            () = tokio::time::sleep(SWEEP_INTERVAL) => {
+                for pid in stalled_login::backends(&cluster, name) {
+                    let _ = sweeper.execute("SELECT pg_terminate_backend($1)", &[&pid]).await;
+                }
+            }
         }
     }
 }

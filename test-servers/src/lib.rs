@@ -55,6 +55,7 @@ mod postgres_server;
 mod process;
 mod redis_server;
 mod scratch;
+mod stalled_login;
 mod startup;
 mod template;
 mod user;

@@ -167,6 +167,8 @@ fn argv(program: &Path, port: u16, dir: &Path, durability: Durability) -> Vec<Os
         format!("listen_addresses={HOST}"),
         // Names the processes in `ps` and lets readiness checks recognize this server.
         format!("cluster_name={}", cluster_name(dir)),
+        // Dropping a database finds the logins stuck halfway by their titles (the default).
+        "update_process_title=on".to_owned(),
         // Several services, each with a pool, may share one cluster.
         "max_connections=200".to_owned(),
     ];
@@ -187,7 +189,7 @@ fn argv(program: &Path, port: u16, dir: &Path, durability: Durability) -> Vec<Os
     argv
 }
 
-fn cluster_name(dir: &Path) -> String {
+pub(crate) fn cluster_name(dir: &Path) -> String {
     dir.file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default()

@@ -1,7 +1,14 @@
 //! PostgreSQL: isolated databases, password authentication, and what survives a crash.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
 use test_servers::{PostgresServer, database};
 use tokio_postgres::NoTls;
+
+/// A drop takes about 0.1 s (DROP DATABASE forces a checkpoint); stalled, it took 10 s.
+const DROP_BUDGET: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn two_databases_are_independent() {
@@ -81,6 +88,29 @@ async fn dropping_a_test_database_drops_it_even_with_connections_open() {
 
     drop(doomed);
 
+    assert_gone(&witness, &name).await;
+}
+
+/// A service whose login is half done when the test ends (its task on the runtime that the drop
+/// blocks) must not hold the drop up: DROP DATABASE waits for every backend to accept a
+/// ProcSignalBarrier, and one waiting for its client's password never does.
+#[tokio::test]
+async fn dropping_a_test_database_does_not_wait_for_a_stalled_login() {
+    let witness_db = database().await;
+    let witness = witness_db.client().await;
+    let doomed = database().await;
+    let name = doomed.name().to_owned();
+    let _stalled = start_login_and_stall(doomed.port(), doomed.user(), &name);
+
+    let started = Instant::now();
+    drop(doomed);
+    let took = started.elapsed();
+
+    assert_gone(&witness, &name).await;
+    assert!(took < DROP_BUDGET, "dropping {name} took {took:?}");
+}
+
+async fn assert_gone(witness: &tokio_postgres::Client, name: &str) {
     let left: i64 = witness
         .query_one(
             "SELECT count(*) FROM pg_database WHERE datname = $1",
@@ -90,6 +120,26 @@ async fn dropping_a_test_database_drops_it_even_with_connections_open() {
         .expect("query pg_database")
         .get(0);
     assert_eq!(left, 0, "database {name} outlived its TestDatabase");
+}
+
+/// Sends a startup message and reads the server's request for a password, which it never
+/// answers: the backend stays in authentication while the socket is open.
+fn start_login_and_stall(port: u16, user: &str, database: &str) -> TcpStream {
+    const PROTOCOL_3_0: u32 = 196_608;
+    let mut body = PROTOCOL_3_0.to_be_bytes().to_vec();
+    for part in ["user", user, "database", database, ""] {
+        body.extend_from_slice(part.as_bytes());
+        body.push(0);
+    }
+    let length = u32::try_from(body.len() + 4).expect("a short startup message");
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to PostgreSQL");
+    stream
+        .write_all(&[length.to_be_bytes().as_slice(), &body].concat())
+        .expect("send the startup message");
+    let mut kind = [0u8; 1];
+    stream.read_exact(&mut kind).expect("read the answer");
+    assert_eq!(kind[0], b'R', "expected an authentication request");
+    stream
 }
 
 #[tokio::test]

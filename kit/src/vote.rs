@@ -13,6 +13,9 @@ use serde_json::Value;
 pub const QUEUE: &str = "votes";
 /// Redis list of messages that can never be applied, each with the reason.
 pub const DEAD_LETTERS: &str = "votes:dead";
+/// Redis key holding the last `seq` handed out, by the vote app's push and by the worker's take
+/// (which numbers the original vote app's messages, which have none).
+pub const VOTE_SEQ_KEY: &str = "votes:seq";
 
 /// The longest message worth parsing; the original's are under 60 bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4096;

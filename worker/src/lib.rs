@@ -30,10 +30,15 @@
 
 mod apply;
 mod config;
+mod dead_letter;
 mod drain;
 mod health;
+mod orphans;
 mod outage;
 mod queue;
+#[cfg(test)]
+mod queue_tests;
+mod scripts;
 
 pub use config::Config;
 pub use drain::{Worker, run};

@@ -4,7 +4,9 @@
 //! The original Python vote app pushes `{"voter_id": "3f9c0a1b2c3d4e5", "vote": "a"}`. Ours adds
 //! `seq`, a number that grows with every vote cast (see the vote crate), so that when one voter
 //! votes several times the last vote wins even when several workers apply batches out of order
-//! or a batch is replayed after a crash. Messages without `seq` apply in queue order.
+//! or a batch is replayed after a crash. Messages without `seq` (the original app's) get one
+//! from the same clock when a worker first takes them, so they are ordered by when they were
+//! taken, not when they were pushed.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

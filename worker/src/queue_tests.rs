@@ -56,7 +56,10 @@ async fn a_batch_recovered_between_commit_and_ack_is_dead_lettered_once() {
     let acknowledged = owner.ack(&plan.dead).await.expect("ack");
     assert!(handle_one_batch(&other).await);
     assert_eq!(dead_letters(&redis).await.len(), 1);
-    assert!(!acknowledged, "the list was recovered: nothing to acknowledge");
+    assert!(
+        !acknowledged,
+        "the list was recovered: nothing to acknowledge"
+    );
 }
 
 #[tokio::test]

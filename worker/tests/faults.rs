@@ -195,16 +195,7 @@ async fn stopping_while_postgres_is_down_hands_the_batch_back() {
     )
     .await;
     // Wait until the worker holds the batch in its processing list, retrying PostgreSQL.
-    wait_until(Duration::from_secs(10), || async {
-        let mut conn = redis.client().await;
-        redis::cmd("LLEN")
-            .arg(kit::vote::QUEUE)
-            .query_async::<usize>(&mut conn)
-            .await
-            .expect("LLEN")
-            == 0
-    })
-    .await;
+    wait_taken(&redis, Duration::from_secs(10)).await;
     let stopping = Instant::now();
     worker.stop().await;
     assert!(
@@ -213,14 +204,7 @@ async fn stopping_while_postgres_is_down_hands_the_batch_back() {
         stopping.elapsed()
     );
 
-    let mut conn = redis.client().await;
-    let queue: Vec<String> = redis::cmd("LRANGE")
-        .arg(kit::vote::QUEUE)
-        .arg(0)
-        .arg(-1)
-        .query_async(&mut conn)
-        .await
-        .expect("LRANGE");
+    let queue = queued(&redis).await;
     assert_eq!(
         queue,
         vec![message("v1", "a", Some(2)), message("v2", "b", Some(3))],
@@ -250,28 +234,12 @@ async fn sigterm_ends_the_worker_within_5_seconds_while_its_commit_waits_on_a_lo
         .expect("lock the votes table");
     let stuck = message("stuck", "b", Some(2));
     push(&redis, std::slice::from_ref(&stuck)).await;
-    wait_until(Duration::from_secs(10), || async {
-        let mut conn = redis.client().await;
-        redis::cmd("LLEN")
-            .arg(kit::vote::QUEUE)
-            .query_async::<usize>(&mut conn)
-            .await
-            .expect("LLEN")
-            == 0
-    })
-    .await;
+    wait_taken(&redis, Duration::from_secs(10)).await;
 
     let (status, took) = stop_with(&mut child, "TERM", STOP_WITHIN).await;
     assert!(status.success(), "{status:?}");
     eprintln!("stopped {took:?} after SIGTERM, its commit waiting on a lock");
-    let mut conn = redis.client().await;
-    let queue: Vec<String> = redis::cmd("LRANGE")
-        .arg(kit::vote::QUEUE)
-        .arg(0)
-        .arg(-1)
-        .query_async(&mut conn)
-        .await
-        .expect("LRANGE");
+    let queue = queued(&redis).await;
     assert_eq!(queue, vec![stuck], "the vote is back in the queue");
     locker.batch_execute("ROLLBACK").await.expect("unlock");
 }

@@ -67,6 +67,21 @@ pub fn message(voter: &str, vote: &str, seq: Option<i64>) -> String {
     }
 }
 
+/// The messages waiting in the queue, head first.
+pub async fn queued(redis: &RedisServer) -> Vec<String> {
+    let mut conn = redis.client().await;
+    conn.lrange(QUEUE, 0, -1).await.expect("LRANGE")
+}
+
+/// Waits until a worker has taken everything from the queue (into its processing list).
+pub async fn wait_taken(redis: &RedisServer, within: Duration) {
+    wait_until(within, || async {
+        let mut conn = redis.client().await;
+        conn.llen::<_, usize>(QUEUE).await.expect("LLEN") == 0
+    })
+    .await;
+}
+
 /// Votes still in Redis: the queue plus every worker's processing list.
 pub async fn pending(redis: &RedisServer) -> usize {
     let mut conn = redis.client().await;

@@ -5,8 +5,10 @@
 /// ARGV[1] messages and, past the first, ARGV[2] bytes. A message over ARGV[3] bytes never
 /// leaves Redis: it is replaced by a summary in the dead letters (KEYS[3]) with reason ARGV[5]
 /// and its first ARGV[6] bytes, printable ASCII kept and the rest shown as `?`, the shape of
-/// [`crate::dead_letter::DeadLetter`]. The head is read 16 messages at a time, and no new read
-/// starts once ARGV[4] bytes were read, so one call stays short however big the messages are.
+/// [`crate::dead_letter::DeadLetter`]. The head is read in chunks that double from one
+/// message up to 64 and fall back to one after a message too large, and the call ends once
+/// ARGV[4] bytes were read: one call stays short (a few tens of ms) however big the messages
+/// are, since each is copied into Lua to learn its size.
 ///
 /// A message without `seq` (the original vote app's) that is a JSON object with string
 /// `voter_id` and `vote` gets one here, from the clock the vote app numbers its messages with
@@ -46,14 +48,17 @@ local function numbered(item)
   return head .. ',"seq":' .. string.format('%.0f', last_seq) .. '}'
 end
 
+local chunk = 1
 while not full and scanned < max_scan do
-  local items = redis.call('LRANGE', KEYS[1], consumed, consumed + 15)
+  local items = redis.call('LRANGE', KEYS[1], consumed, consumed + chunk - 1)
   if #items == 0 then break end
+  chunk = math.min(chunk * 2, 64)
   for _, item in ipairs(items) do
     local size = #item
     if size > max_message then
       local preview = string.gsub(string.sub(item, 1, shown), '[^ -~]', '?')
       dead[#dead + 1] = cjson.encode({reason = ARGV[5], bytes = size, message = preview})
+      chunk = 1
     elseif #taken >= max_count or (#taken > 0 and bytes + size > max_bytes) then
       full = true
       break
@@ -63,6 +68,10 @@ while not full and scanned < max_scan do
     end
     consumed = consumed + 1
     scanned = scanned + size
+    if scanned >= max_scan then
+      full = true
+      break
+    end
   end
 end
 

@@ -10,6 +10,31 @@ use crate::config::{ConfigError, Env};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// An error with its causes, for logs: `tokio_postgres::Error` says only `db error` and keeps
+/// what PostgreSQL said (`password authentication failed for user "postgres"`) in its source,
+/// as deadpool's `PoolError` keeps the connection's error in its own. A cause whose text the
+/// previous line already ends with is not repeated. PostgreSQL's messages never hold the
+/// password.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + Send + Sync + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut shown = self.0.to_string();
+        f.write_str(&shown)?;
+        let mut cause = self.0.source();
+        while let Some(error) = cause {
+            let text = error.to_string();
+            if !shown.ends_with(&text) {
+                write!(f, ": {text}")?;
+            }
+            shown = text;
+            cause = error.source();
+        }
+        Ok(())
+    }
+}
+
 /// Where PostgreSQL is: `DATABASE_URL`, or else the standard `PGHOST`, `PGPORT`, `PGUSER`,
 /// `PGPASSWORD` and `PGDATABASE`, whose defaults match the lab's compose file (host `db`,
 /// user and password `postgres`).
@@ -130,6 +155,24 @@ mod tests {
         ]);
         let s = PgSettings::from_env(&env).unwrap();
         assert_eq!(s.display_addr(), "127.0.0.1:6543/lab");
+    }
+
+    #[test]
+    fn an_error_chain_shows_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("db error")]
+        struct Outer(#[source] Inner);
+        #[derive(Debug, thiserror::Error)]
+        #[error("FATAL: password authentication failed")]
+        struct Inner;
+        #[derive(Debug, thiserror::Error)]
+        #[error("creating a connection: {0}")]
+        struct Pool(#[source] Outer);
+        let line = ErrorChain(&Pool(Outer(Inner))).to_string();
+        assert_eq!(
+            line,
+            "creating a connection: db error: FATAL: password authentication failed"
+        );
     }
 
     #[test]

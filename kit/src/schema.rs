@@ -88,6 +88,10 @@ INSERT INTO vote_tally (vote, count) SELECT vote, count(*) FROM votes GROUP BY v
 /// writers off meanwhile, so no vote is counted twice or missed.
 pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<(), tokio_postgres::Error> {
     let tx = client.transaction().await?;
+    // Every IF NOT EXISTS that finds its object raises a NOTICE ("relation \"votes\" already
+    // exists, skipping"), which the driver logs at INFO on every start; they say nothing wrong.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await?;
     tx.batch_execute(CREATE_VOTES).await?;
@@ -100,12 +104,8 @@ pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<(), tokio_po
         .await?
         .get(0);
     if !installed {
-        // DROP TRIGGER IF EXISTS notices are expected on a new table; keep them out of logs.
-        tx.batch_execute(
-            "SET LOCAL client_min_messages = warning; \
-             LOCK TABLE votes IN SHARE ROW EXCLUSIVE MODE",
-        )
-        .await?;
+        tx.batch_execute("LOCK TABLE votes IN SHARE ROW EXCLUSIVE MODE")
+            .await?;
         tx.batch_execute(INSTALL_TALLY).await?;
     }
     tx.commit().await

@@ -4,7 +4,9 @@
 //! The original Python vote app pushes `{"voter_id": "3f9c0a1b2c3d4e5", "vote": "a"}`. Ours adds
 //! `seq`, a number that grows with every vote cast (see the vote crate), so that when one voter
 //! votes several times the last vote wins even when several workers apply batches out of order
-//! or a batch is replayed after a crash. Messages without `seq` apply in queue order.
+//! or a batch is replayed after a crash. Messages without `seq` (the original app's) get one
+//! from the same clock when a worker first takes them, so they are ordered by when they were
+//! taken, not when they were pushed.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,6 +15,9 @@ use serde_json::Value;
 pub const QUEUE: &str = "votes";
 /// Redis list of messages that can never be applied, each with the reason.
 pub const DEAD_LETTERS: &str = "votes:dead";
+/// Redis key holding the last `seq` handed out, by the vote app's push and by the worker's take
+/// (which numbers the original vote app's messages, which have none).
+pub const VOTE_SEQ_KEY: &str = "votes:seq";
 
 /// The longest message worth parsing; the original's are under 60 bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4096;

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use kit::postgres_client::PgSettings;
+use kit::postgres_client::{ErrorChain, PgSettings};
 use kit::schema::{self, CHANGES_CHANNEL};
 use tokio::sync::{mpsc, watch};
 use tokio_postgres::AsyncMessage;
@@ -59,7 +59,10 @@ async fn session(
     shutdown: &CancellationToken,
     read_once: &mut bool,
 ) -> Result<(), String> {
-    let (client, mut connection) = settings.connect().await.map_err(|e| e.to_string())?;
+    let (client, mut connection) = settings
+        .connect()
+        .await
+        .map_err(|e| ErrorChain(&e).to_string())?;
     // The connection must be polled for notifications to arrive; a task does that and
     // forwards them. It ends when the client is dropped or the server goes away.
     let (changed_tx, mut changed) = mpsc::unbounded_channel::<()>();
@@ -71,7 +74,7 @@ async fn session(
                     let _ = changed_tx.send(());
                 }
                 Ok(_) => {}
-                Err(e) => return e.to_string(),
+                Err(e) => return ErrorChain(&e).to_string(),
             }
         }
         "the connection closed".to_owned()
@@ -80,7 +83,7 @@ async fn session(
         client
             .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ErrorChain(&e).to_string())?;
         let mut tick = tokio::time::interval(POLL_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -99,7 +102,7 @@ async fn session(
             let scores = tokio::time::timeout(READ_DEADLINE, schema::read_counts(&client))
                 .await
                 .map_err(|_| "reading the scores timed out".to_owned())?
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| ErrorChain(&e).to_string())?;
             *read_once = true;
             let fresh = Snapshot {
                 scores: Scores {

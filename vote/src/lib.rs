@@ -27,7 +27,7 @@ mod voter;
 pub use config::Config;
 pub use error::VoteError;
 pub use kit::vote::Labels;
-pub use queue::{QueueError, VOTE_SEQ_KEY, VoteQueue};
+pub use queue::{QueueError, VoteQueue};
 
 use std::sync::Arc;
 

@@ -14,13 +14,10 @@
 use std::sync::Arc;
 
 use kit::redis_client::{self, RedisUnavailable};
-use kit::vote::{Choice, QUEUE};
+use kit::vote::{Choice, QUEUE, VOTE_SEQ_KEY};
 use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
-
-/// Where the last `seq` handed out is kept.
-pub const VOTE_SEQ_KEY: &str = "votes:seq";
 
 /// The most votes one script call carries. A call of this size runs in well under a
 /// millisecond, so it never holds up Redis's other clients for long.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use deadpool_postgres::Client;
 use kit::vote::VoteMessage;
 
-use crate::queue::DeadLetter;
+use crate::dead_letter::DeadLetter;
 
 /// What a batch of raw messages amounts to.
 pub struct Plan {

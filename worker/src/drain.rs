@@ -4,18 +4,38 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use deadpool_postgres::Pool as PgPool;
+use kit::postgres_client::ErrorChain;
 use kit::vote::VoteMessage;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
 
 use crate::Config;
 use crate::apply;
+use crate::dead_letter::DeadLetter;
+use crate::orphans::MissingOwners;
 use crate::outage::Outage;
-use crate::queue::{DeadLetter, Queue};
+use crate::queue::Queue;
 
 /// A transaction that has not finished by then is abandoned and retried; retrying is safe
 /// because applying a batch twice gives the same table.
 const COMMIT_DEADLINE: Duration = Duration::from_secs(10);
+
+/// On a stop signal, how long a transaction in flight may still take to commit (saving a
+/// replay of its batch) before it is dropped: its connection then goes with the process, which
+/// rolls it back, and the batch goes back to the queue. Keeps the stop within Docker's 10 s
+/// grace even when the commit waits on a lock.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+
+/// Why the database could not take a batch or the schema.
+#[derive(Debug, thiserror::Error)]
+enum DatabaseError {
+    #[error("no database connection")]
+    Connect(#[from] deadpool_postgres::PoolError),
+    #[error("the statement failed")]
+    Statement(#[from] tokio_postgres::Error),
+    #[error("the transaction did not finish within {COMMIT_DEADLINE:?}")]
+    Deadline,
+}
 
 /// Everything the loop needs.
 pub struct Worker {
@@ -88,10 +108,10 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
                 }
             }
         }
-        let raw = match queue.take(batch_size).await {
-            Ok(raw) => {
+        let taken = match queue.take(batch_size).await {
+            Ok(taken) => {
                 redis.ok();
-                raw
+                taken
             }
             Err(e) => {
                 list_unknown = true;
@@ -99,6 +119,8 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
                 continue;
             }
         };
+        record_oversized(taken.dead_lettered);
+        let raw = taken.messages;
         if raw.is_empty() {
             continue;
         }
@@ -107,8 +129,9 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
         let Some(changed) = commit(&postgres, &plan.votes, &mut pg, &shutdown).await else {
             break;
         };
-        acknowledge(&queue, &plan.dead, &mut redis, &shutdown).await;
-        record(taken, changed, &plan.votes, &plan.dead);
+        let acknowledged = acknowledge(&queue, &plan.dead, &mut redis, &shutdown).await;
+        let dead_lettered: &[DeadLetter] = if acknowledged { &plan.dead } else { &[] };
+        record(taken, changed, &plan.votes, dead_lettered);
     }
 
     housekeeping_stop.cancel();
@@ -132,19 +155,21 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
 
 async fn migrate(postgres: &PgPool, pg: &mut Outage, shutdown: &CancellationToken) {
     while !shutdown.is_cancelled() {
-        let result = async {
-            let mut client = postgres.get().await.map_err(|e| e.to_string())?;
-            kit::schema::migrate(&mut client)
-                .await
-                .map_err(|e| e.to_string())
-        }
-        .await;
+        let attempt = async {
+            let mut client = postgres.get().await?;
+            kit::schema::migrate(&mut client).await?;
+            Ok::<_, DatabaseError>(())
+        };
+        let result = tokio::select! {
+            result = attempt => result,
+            () = shutdown.cancelled() => return,
+        };
         match result {
             Ok(()) => {
                 pg.ok();
                 return;
             }
-            Err(e) => pg.failed(&e, shutdown).await,
+            Err(e) => pg.failed(&ErrorChain(&e), shutdown).await,
         }
     }
 }
@@ -158,28 +183,26 @@ async fn commit(
 ) -> Option<u64> {
     loop {
         let attempt = async {
-            let mut client = postgres.get().await.map_err(|e| e.to_string())?;
-            let applied = apply::apply(&mut client, votes).await;
-            if let Err(e) = &applied
-                && kit::schema::is_missing_schema(e)
-            {
-                tracing::warn!("the votes table is gone (database re-created?); creating it again");
-                kit::schema::migrate(&mut client)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            applied.map_err(|e| format!("{e}: {}", e.as_db_error().map_or("", |d| d.message())))
+            tokio::time::timeout(COMMIT_DEADLINE, apply_batch(postgres, votes))
+                .await
+                .unwrap_or(Err(DatabaseError::Deadline))
         };
-        match tokio::time::timeout(COMMIT_DEADLINE, attempt).await {
-            Ok(Ok(changed)) => {
+        tokio::pin!(attempt);
+        let result = tokio::select! {
+            result = &mut attempt => result,
+            () = shutdown.cancelled() => {
+                return match tokio::time::timeout(STOP_GRACE, attempt).await {
+                    Ok(Ok(changed)) => Some(changed),
+                    Ok(Err(_)) | Err(_) => None,
+                };
+            }
+        };
+        match result {
+            Ok(changed) => {
                 pg.ok();
                 return Some(changed);
             }
-            Ok(Err(e)) => pg.failed(&e, shutdown).await,
-            Err(_) => {
-                pg.failed(&"the transaction did not finish in time", shutdown)
-                    .await
-            }
+            Err(e) => pg.failed(&ErrorChain(&e), shutdown).await,
         }
         if shutdown.is_cancelled() {
             return None;
@@ -187,25 +210,57 @@ async fn commit(
     }
 }
 
-/// Acknowledges a committed batch, retrying while Redis is down. When stopping first, the batch
-/// stays in the processing list: replaying it later is harmless.
+/// One try at applying the batch, re-creating the schema when the database lost it.
+async fn apply_batch(postgres: &PgPool, votes: &[VoteMessage]) -> Result<u64, DatabaseError> {
+    let mut client = postgres.get().await?;
+    let applied = apply::apply(&mut client, votes).await;
+    if let Err(e) = &applied
+        && kit::schema::is_missing_schema(e)
+    {
+        tracing::warn!("the votes table is gone (database re-created?); creating it again");
+        kit::schema::migrate(&mut client).await?;
+    }
+    Ok(applied?)
+}
+
+/// Acknowledges a committed batch, retrying while Redis is down. False when there was nothing
+/// left to acknowledge (the batch was recovered by another worker meanwhile: its messages are
+/// applied again by whoever takes them, which is harmless), or when stopping first: the batch
+/// then stays in the processing list, and replaying it later is harmless too.
 async fn acknowledge(
     queue: &Queue,
     dead: &[DeadLetter],
     redis: &mut Outage,
     shutdown: &CancellationToken,
-) {
+) -> bool {
     loop {
         match queue.ack(dead).await {
-            Ok(()) => {
+            Ok(acknowledged) => {
                 redis.ok();
-                return;
+                if !acknowledged {
+                    tracing::info!(
+                        "the batch was recovered by another worker before its ack; it will be applied again"
+                    );
+                }
+                return acknowledged;
             }
             Err(e) => redis.failed(&e, shutdown).await,
         }
         if shutdown.is_cancelled() {
-            return;
+            return false;
         }
+    }
+}
+
+/// Counts the messages the take script dead-lettered for their size.
+fn record_oversized(count: u64) {
+    if count > 0 {
+        metrics::counter!("worker_dead_letters_total").increment(count);
+        tracing::warn!(
+            count,
+            "messages larger than {} bytes moved to votes:dead",
+            kit::vote::MAX_MESSAGE_BYTES
+        );
     }
 }
 
@@ -228,6 +283,7 @@ fn record(taken: usize, changed: u64, votes: &[VoteMessage], dead: &[DeadLetter]
 /// Keeps this worker's heartbeat fresh, recovers the batches of dead workers (at once at start,
 /// then regularly), and samples the queue depth.
 async fn housekeep(queue: Arc<Queue>, ttl: Duration, stop: CancellationToken) {
+    let mut missing = MissingOwners::new(ttl);
     let mut tick = tokio::time::interval(ttl / 3);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -237,7 +293,7 @@ async fn housekeep(queue: Arc<Queue>, ttl: Duration, stop: CancellationToken) {
         }
         // Failures here are the loop's to report; it sees the same Redis.
         let _ = queue.beat(ttl).await;
-        let _ = queue.recover_orphans().await;
+        let _ = queue.recover_orphans(&mut missing).await;
         if let Ok(depth) = queue.depth().await {
             metrics::gauge!("worker_queue_depth").set(depth as f64);
         }

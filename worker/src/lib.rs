@@ -5,14 +5,20 @@
 //!
 //! - **Lossless.** A batch is moved atomically from `votes` into this worker's own processing
 //!   list, applied in one PostgreSQL transaction, and deleted from Redis only after the commit.
-//!   A worker killed at any instant leaves its batch in its processing list; its heartbeat key
-//!   expires and any worker (or the next start) puts the batch back at the head of `votes`.
+//!   A worker killed at any instant leaves its batch in its processing list; once its heartbeat
+//!   key has expired and is still missing half a TTL later, any worker (or the next start
+//!   under the same id) puts the batch back at the head of `votes`.
 //! - **Idempotent and ordered.** The upsert applies a vote only when its `seq` is newer than the
-//!   row's, so replays and batches committed out of order by several workers change nothing;
-//!   messages from the original vote app (no `seq`) apply in queue order.
-//! - **Fast.** Idle, it blocks on `BLMOVE`; busy, it takes up to `BATCH_SIZE` votes per round
-//!   trip and writes them with one multi-row `INSERT ... ON CONFLICT` (one row per voter).
-//! - **Poison-proof.** Messages that can never apply go to `votes:dead` with the reason.
+//!   row's, so replays and batches committed out of order by several workers change nothing.
+//!   Messages from the original vote app (no `seq`) get one from the vote app's clock when
+//!   first taken. Known limit: such a message is ordered when taken, not when pushed. That
+//!   matters only when one voter votes through both an original vote app and ours: an original
+//!   vote still queued when a later vote of ours is pushed counts as the newer one.
+//! - **Fast.** Idle, it blocks on a no-op `BLMOVE votes votes` until a message arrives; busy,
+//!   it takes up to `BATCH_SIZE` votes and 256 KiB per round trip and writes them with one
+//!   multi-row `INSERT ... ON CONFLICT` (one row per voter).
+//! - **Poison-proof.** Messages that can never apply go to `votes:dead` with the reason, each
+//!   once; those over 4 KiB are set aside inside Redis and never reach the worker.
 //! - **Patient.** Redis or PostgreSQL down: logged once, retried with capped backoff.
 //!
 //! Run it: `REDIS_HOST=127.0.0.1 DATABASE_URL=postgres://postgres:postgres@127.0.0.1/postgres
@@ -30,10 +36,15 @@
 
 mod apply;
 mod config;
+mod dead_letter;
 mod drain;
 mod health;
+mod orphans;
 mod outage;
 mod queue;
+#[cfg(test)]
+mod queue_tests;
+mod scripts;
 
 pub use config::Config;
 pub use drain::{Worker, run};

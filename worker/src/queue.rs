@@ -4,15 +4,20 @@
 use std::time::Duration;
 
 use kit::redis_client::RedisSettings;
-use kit::vote::{DEAD_LETTERS, QUEUE};
+use kit::vote::{DEAD_LETTERS, MAX_MESSAGE_BYTES, QUEUE, Rejection, VOTE_SEQ_KEY};
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::{AsyncCommands, RedisResult, Script};
+use tokio::time::Instant;
+
+use crate::dead_letter::{DeadLetter, SHOWN_BYTES};
+use crate::orphans::MissingOwners;
+use crate::scripts;
 
 pub const PROCESSING_PREFIX: &str = "votes:processing:";
 const HEARTBEAT_PREFIX: &str = "votes:worker:";
 
-/// How long an idle BLMOVE waits. Short enough that a stop signal is honoured within it, since
-/// the blocked command is never abandoned half-way (a vote it moves must be seen).
+/// How long an idle worker blocks waiting for a message. Short enough that a stop signal is
+/// honoured within it.
 pub const BLOCK: Duration = Duration::from_secs(1);
 
 pub fn processing_key(worker_id: &str) -> String {
@@ -23,47 +28,21 @@ pub fn heartbeat_key(worker_id: &str) -> String {
     format!("{HEARTBEAT_PREFIX}{worker_id}")
 }
 
-/// Moves up to ARGV[1] messages from the head of the queue to the tail of the processing list,
-/// atomically: a message is always in exactly one of the two lists.
-const TAKE: &str = r"
-local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-if #items > 0 then
-  redis.call('RPUSH', KEYS[2], unpack(items))
-  redis.call('LTRIM', KEYS[1], #items, -1)
-end
-return items
-";
+/// At most this many bytes of messages per batch (past the first message): with messages of up
+/// to [`MAX_MESSAGE_BYTES`], a batch never makes a slow script or a long answer.
+pub const BATCH_BYTES: usize = 256 * 1024;
 
-/// Puts a processing list back at the head of the queue in its original order, unless its
-/// owner's heartbeat key (KEYS[3], when given) shows the owner is alive. Returns how many
-/// messages moved, or -1 when the owner is alive.
-const RETURN_TO_QUEUE: &str = r"
-if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-for i = #items, 1, -1 do
-  redis.call('LPUSH', KEYS[2], items[i])
-end
-redis.call('DEL', KEYS[1])
-return #items
-";
+/// One take stops reading the queue's head after this many bytes, dead-lettered ones included,
+/// so a run of huge messages is cleared over several short calls, not one that stalls Redis.
+pub const SCAN_BYTES: usize = 4 * 1024 * 1024;
 
-/// A dead letter as stored in `votes:dead`.
-pub struct DeadLetter {
-    pub reason: String,
-    pub message: Vec<u8>,
-}
-
-impl DeadLetter {
-    fn to_json(&self) -> String {
-        // Keep enough of a huge payload to recognise it, not the whole thing.
-        let shown = &self.message[..self.message.len().min(1024)];
-        serde_json::json!({
-            "reason": self.reason,
-            "message": String::from_utf8_lossy(shown),
-            "bytes": self.message.len(),
-        })
-        .to_string()
-    }
+/// What one take did.
+#[derive(Debug, Default)]
+pub struct Taken {
+    /// The batch, now in this worker's processing list.
+    pub messages: Vec<Vec<u8>>,
+    /// How many messages too large to take the script moved to the dead letters instead.
+    pub dead_lettered: u64,
 }
 
 pub struct Queue {
@@ -75,6 +54,7 @@ pub struct Queue {
     processing: String,
     heartbeat: String,
     take: Script,
+    ack: Script,
     return_to_queue: Script,
 }
 
@@ -87,8 +67,9 @@ impl Queue {
             worker_id: worker_id.to_owned(),
             processing: processing_key(worker_id),
             heartbeat: heartbeat_key(worker_id),
-            take: Script::new(TAKE),
-            return_to_queue: Script::new(RETURN_TO_QUEUE),
+            take: Script::new(scripts::TAKE),
+            ack: Script::new(scripts::ACK),
+            return_to_queue: Script::new(scripts::RETURN_TO_QUEUE),
         }
     }
 
@@ -97,64 +78,77 @@ impl Queue {
     }
 
     /// The next batch, now in this worker's processing list. Busy: one round trip. Idle: waits
-    /// up to [`BLOCK`] for the first message, then takes what else has arrived. An empty batch
+    /// up to [`BLOCK`] for a message, then takes. An empty batch with nothing dead-lettered
     /// means nothing arrived in that time.
-    pub async fn take(&self, max: usize) -> RedisResult<Vec<Vec<u8>>> {
-        let batch = self.take_ready(max).await?;
-        if !batch.is_empty() {
-            return Ok(batch);
+    pub async fn take(&self, max: usize) -> RedisResult<Taken> {
+        let taken = self.take_ready(max).await?;
+        if !taken.messages.is_empty() || taken.dead_lettered > 0 {
+            return Ok(taken);
         }
-        let first: Option<Vec<u8>> = {
-            let mut blocking = self.blocking.lock().await;
-            if blocking.is_none() {
-                *blocking = Some(self.settings.dedicated_connection(BLOCK).await?);
-            }
-            let conn = blocking.as_mut().expect("connection was just set");
-            let result = redis::cmd("BLMOVE")
-                .arg(QUEUE)
-                .arg(&self.processing)
-                .arg("LEFT")
-                .arg("RIGHT")
-                .arg(BLOCK.as_secs_f64())
-                .query_async(conn)
-                .await;
-            if result.is_err() {
-                *blocking = None;
-            }
-            result?
-        };
-        let Some(first) = first else {
-            return Ok(Vec::new());
-        };
-        let mut batch = vec![first];
-        if max > 1 {
-            batch.extend(self.take_ready(max - 1).await?);
+        if self.wait_for_message().await? {
+            self.take_ready(max).await
+        } else {
+            Ok(Taken::default())
         }
-        Ok(batch)
     }
 
-    async fn take_ready(&self, max: usize) -> RedisResult<Vec<Vec<u8>>> {
+    /// Blocks until the queue has a message, or [`BLOCK`] passed; true when it has. Rotating the
+    /// head onto itself (`BLMOVE votes votes LEFT LEFT`) changes nothing: the message stays
+    /// first in the queue, and only the take script moves it, numbering or dead-lettering it.
+    async fn wait_for_message(&self) -> RedisResult<bool> {
+        let mut blocking = self.blocking.lock().await;
+        if blocking.is_none() {
+            *blocking = Some(self.settings.dedicated_connection(BLOCK).await?);
+        }
+        let conn = blocking.as_mut().expect("connection was just set");
+        let result: RedisResult<Option<Vec<u8>>> = redis::cmd("BLMOVE")
+            .arg(QUEUE)
+            .arg(QUEUE)
+            .arg("LEFT")
+            .arg("LEFT")
+            .arg(BLOCK.as_secs_f64())
+            .query_async(conn)
+            .await;
+        if result.is_err() {
+            *blocking = None;
+        }
+        Ok(result?.is_some())
+    }
+
+    async fn take_ready(&self, max: usize) -> RedisResult<Taken> {
         let mut conn = self.shared.clone();
-        self.take
+        let (messages, dead_lettered) = self
+            .take
             .key(QUEUE)
             .key(&self.processing)
+            .key(DEAD_LETTERS)
+            .key(VOTE_SEQ_KEY)
             .arg(max)
+            .arg(BATCH_BYTES)
+            .arg(MAX_MESSAGE_BYTES)
+            .arg(SCAN_BYTES)
+            .arg(Rejection::TooLarge.to_string())
+            .arg(SHOWN_BYTES)
             .invoke_async(&mut conn)
-            .await
+            .await?;
+        Ok(Taken {
+            messages,
+            dead_lettered,
+        })
     }
 
-    /// After the commit: record dead letters and empty the processing list, in one MULTI so a
-    /// crash cannot do one without the other.
-    pub async fn ack(&self, dead: &[DeadLetter]) -> RedisResult<()> {
+    /// After the commit: records the dead letters and empties the processing list, atomically,
+    /// and only if the list is still there. False when it was not: another worker recovered
+    /// the batch, or an earlier try of this ack ran but its answer was lost.
+    pub async fn ack(&self, dead: &[DeadLetter]) -> RedisResult<bool> {
         let mut conn = self.shared.clone();
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        if !dead.is_empty() {
-            let letters: Vec<String> = dead.iter().map(DeadLetter::to_json).collect();
-            pipe.rpush(DEAD_LETTERS, letters).ignore();
-        }
-        pipe.del(&self.processing).ignore();
-        pipe.query_async::<()>(&mut conn).await
+        let letters: Vec<String> = dead.iter().map(DeadLetter::to_json).collect();
+        self.ack
+            .key(&self.processing)
+            .key(DEAD_LETTERS)
+            .arg(letters)
+            .invoke_async(&mut conn)
+            .await
     }
 
     /// Gives an unfinished batch back to the queue, at its head, for another worker.
@@ -181,8 +175,48 @@ impl Queue {
         conn.del::<_, ()>(&self.heartbeat).await
     }
 
-    /// Puts back the batches of workers whose heartbeat expired. Returns how many messages moved.
-    pub async fn recover_orphans(&self) -> RedisResult<i64> {
+    /// Puts back the batches of workers whose heartbeat is gone for good (see
+    /// [`MissingOwners`]). Returns how many messages moved.
+    pub async fn recover_orphans(&self, missing: &mut MissingOwners) -> RedisResult<i64> {
+        let mut conn = self.shared.clone();
+        let lists = self.processing_lists().await?;
+        let owners: Vec<&str> = lists
+            .iter()
+            .filter(|list| **list != self.processing)
+            .map(|list| &list[PROCESSING_PREFIX.len()..])
+            .collect();
+        missing.retain(|owner| owners.contains(&owner));
+        let mut moved = 0;
+        for owner in owners {
+            let heartbeat = heartbeat_key(owner);
+            if conn.exists(&heartbeat).await? {
+                missing.forget(owner);
+                continue;
+            }
+            if !missing.missing(owner, Instant::now()) {
+                continue;
+            }
+            let n: i64 = self
+                .return_to_queue
+                .key(processing_key(owner))
+                .key(QUEUE)
+                .key(&heartbeat)
+                .invoke_async(&mut conn)
+                .await?;
+            missing.forget(owner);
+            if n > 0 {
+                tracing::warn!(
+                    dead_worker = owner,
+                    votes = n,
+                    "recovered the batch of a worker that stopped answering"
+                );
+                moved += n;
+            }
+        }
+        Ok(moved)
+    }
+
+    async fn processing_lists(&self) -> RedisResult<Vec<String>> {
         let mut conn = self.shared.clone();
         let pattern = format!("{PROCESSING_PREFIX}*");
         let mut lists: Vec<String> = Vec::new();
@@ -198,30 +232,10 @@ impl Queue {
                 .await?;
             lists.extend(keys);
             if next == 0 {
-                break;
+                return Ok(lists);
             }
             cursor = next;
         }
-        let mut moved = 0;
-        for list in lists.iter().filter(|l| **l != self.processing) {
-            let owner = &list[PROCESSING_PREFIX.len()..];
-            let n: i64 = self
-                .return_to_queue
-                .key(list)
-                .key(QUEUE)
-                .key(heartbeat_key(owner))
-                .invoke_async(&mut conn)
-                .await?;
-            if n > 0 {
-                tracing::warn!(
-                    dead_worker = owner,
-                    votes = n,
-                    "recovered the batch of a worker that stopped answering"
-                );
-                moved += n;
-            }
-        }
-        Ok(moved)
     }
 
     pub async fn depth(&self) -> RedisResult<u64> {

@@ -6,28 +6,18 @@ use std::collections::HashMap;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::process::{BIN, worker_command};
 use common::*;
 use test_servers::{
     PostgresServer, RedisServer, assert_config_error, database, free_port, healthcheck,
-    send_signal, service_command, stop_with, wait_until,
+    send_signal, stop_with, wait_until,
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_worker");
-
 fn spawn_worker_process(redis: &RedisServer, db_url: &str, port: u16) -> Child {
-    service_command(
-        BIN,
-        &[
-            ("REDIS_URL", redis.url()),
-            ("DATABASE_URL", db_url.to_owned()),
-            ("PORT", port.to_string()),
-            ("BATCH_SIZE", "500".to_owned()),
-            ("HEARTBEAT_TTL_MS", "600".to_owned()),
-        ],
-    )
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("spawn worker")
+    worker_command(&redis.url(), db_url, port, &[])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn worker")
 }
 
 #[test]
@@ -205,16 +195,7 @@ async fn stopping_while_postgres_is_down_hands_the_batch_back() {
     )
     .await;
     // Wait until the worker holds the batch in its processing list, retrying PostgreSQL.
-    wait_until(Duration::from_secs(10), || async {
-        let mut conn = redis.client().await;
-        redis::cmd("LLEN")
-            .arg(kit::vote::QUEUE)
-            .query_async::<usize>(&mut conn)
-            .await
-            .expect("LLEN")
-            == 0
-    })
-    .await;
+    wait_taken(&redis, Duration::from_secs(10)).await;
     let stopping = Instant::now();
     worker.stop().await;
     assert!(
@@ -223,18 +204,42 @@ async fn stopping_while_postgres_is_down_hands_the_batch_back() {
         stopping.elapsed()
     );
 
-    let mut conn = redis.client().await;
-    let queue: Vec<String> = redis::cmd("LRANGE")
-        .arg(kit::vote::QUEUE)
-        .arg(0)
-        .arg(-1)
-        .query_async(&mut conn)
-        .await
-        .expect("LRANGE");
+    let queue = queued(&redis).await;
     assert_eq!(
         queue,
         vec![message("v1", "a", Some(2)), message("v2", "b", Some(3))],
         "back, in order"
     );
     assert_eq!(pending(&redis).await, 2, "and nowhere else");
+}
+
+/// What the issue allows for SIGTERM to exit, whatever the worker is doing.
+const STOP_WITHIN: Duration = Duration::from_secs(5);
+
+#[tokio::test]
+async fn sigterm_ends_the_worker_within_5_seconds_while_its_commit_waits_on_a_lock() {
+    let redis = RedisServer::start().await;
+    let db = database().await;
+    let mut child = spawn_worker_process(&redis, &db.url(), free_port());
+    push(&redis, &[message("first", "a", Some(1))]).await;
+    let locker = db.client().await;
+    wait_until(Duration::from_secs(10), || async {
+        table_once_created(&locker).await.contains_key("first")
+    })
+    .await;
+
+    locker
+        .batch_execute("BEGIN; LOCK TABLE votes IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock the votes table");
+    let stuck = message("stuck", "b", Some(2));
+    push(&redis, std::slice::from_ref(&stuck)).await;
+    wait_taken(&redis, Duration::from_secs(10)).await;
+
+    let (status, took) = stop_with(&mut child, "TERM", STOP_WITHIN).await;
+    assert!(status.success(), "{status:?}");
+    eprintln!("stopped {took:?} after SIGTERM, its commit waiting on a lock");
+    let queue = queued(&redis).await;
+    assert_eq!(queue, vec![stuck], "the vote is back in the queue");
+    locker.batch_execute("ROLLBACK").await.expect("unlock");
 }

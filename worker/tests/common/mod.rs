@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -65,6 +67,21 @@ pub fn message(voter: &str, vote: &str, seq: Option<i64>) -> String {
     }
 }
 
+/// The messages waiting in the queue, head first.
+pub async fn queued(redis: &RedisServer) -> Vec<String> {
+    let mut conn = redis.client().await;
+    conn.lrange(QUEUE, 0, -1).await.expect("LRANGE")
+}
+
+/// Waits until a worker has taken everything from the queue (into its processing list).
+pub async fn wait_taken(redis: &RedisServer, within: Duration) {
+    wait_until(within, || async {
+        let mut conn = redis.client().await;
+        conn.llen::<_, usize>(QUEUE).await.expect("LLEN") == 0
+    })
+    .await;
+}
+
 /// Votes still in Redis: the queue plus every worker's processing list.
 pub async fn pending(redis: &RedisServer) -> usize {
     let mut conn = redis.client().await;
@@ -87,11 +104,26 @@ pub async fn wait_drained(redis: &RedisServer, within: Duration) {
 pub type Rows = HashMap<String, (String, Option<i64>)>;
 
 pub async fn table(client: &tokio_postgres::Client) -> Rows {
-    client
+    let rows = client
         .query("SELECT id, vote, seq FROM votes", &[])
         .await
-        .expect("SELECT votes")
-        .into_iter()
+        .expect("SELECT votes");
+    rows_by_voter(rows)
+}
+
+/// `votes` as [`table`] reads it, empty while the worker has not created it yet.
+pub async fn table_once_created(client: &tokio_postgres::Client) -> Rows {
+    match client.query("SELECT id, vote, seq FROM votes", &[]).await {
+        Ok(rows) => rows_by_voter(rows),
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => {
+            Rows::new()
+        }
+        Err(e) => panic!("SELECT votes: {e:?}"),
+    }
+}
+
+fn rows_by_voter(rows: Vec<tokio_postgres::Row>) -> Rows {
+    rows.into_iter()
         .map(|row| (row.get(0), (row.get(1), row.get(2))))
         .collect()
 }

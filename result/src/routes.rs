@@ -41,18 +41,36 @@ pub async fn api(State(state): State<AppState>) -> Json<ScoresJson> {
 pub async fn events(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    metrics::gauge!("sse_streams_open").increment(1.0);
+    let open = OpenStream::count();
     let stream = WatchStream::new(state.scores.clone())
-        .map(|snapshot: Snapshot| {
+        .map(move |snapshot: Snapshot| {
+            // Owned by the stream, so the stream is counted until axum drops it: at shutdown
+            // or when its client goes away.
+            let _counted = &open;
             let json = serde_json::to_string(&ScoresJson::from(snapshot)).unwrap_or_default();
             Ok(Event::default().event("scores").data(json))
         })
         .take_until(state.shutdown.clone().cancelled_owned())
         .chain(futures_util::stream::once(async {
-            metrics::gauge!("sse_streams_open").decrement(1.0);
             Ok(Event::default().comment("closing"))
         }));
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// One open event stream in the `sse_streams_open` gauge, for as long as it lives.
+struct OpenStream;
+
+impl OpenStream {
+    fn count() -> Self {
+        metrics::gauge!("sse_streams_open").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("sse_streams_open").decrement(1.0);
+    }
 }
 
 /// Ready while the scores are fresh.

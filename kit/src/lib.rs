@@ -19,6 +19,7 @@ pub mod config;
 pub mod healthcheck;
 pub mod http;
 pub mod postgres_client;
+pub mod readiness;
 pub mod redis_client;
 pub mod request_metrics;
 pub mod schema;

@@ -5,10 +5,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
+use kit::readiness::Readiness;
 use kit::vote::Labels;
 use tokio_stream::wrappers::WatchStream;
 
@@ -73,16 +74,22 @@ impl Drop for OpenStream {
     }
 }
 
+/// Why the result app is not ready; the watcher logs each failed read's own cause.
+#[derive(Debug, thiserror::Error)]
+#[error("the scores are stale: PostgreSQL could not be read lately")]
+struct StaleScores;
+
 /// Ready while the scores are fresh.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.scores.borrow().stale {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "PostgreSQL cannot be read; serving the last known results.\n",
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let stale = state.scores.borrow().stale;
+    Readiness::new()
+        .check(
+            "scores are fresh",
+            "PostgreSQL cannot be read; serving the last known results.",
+            async move { if stale { Err(StaleScores) } else { Ok(()) } },
         )
-    } else {
-        (StatusCode::OK, "ready\n")
-    }
+        .answer()
+        .await
 }
 
 pub async fn script() -> Response {

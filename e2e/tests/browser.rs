@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use e2e::Lab;
-use test_servers::{CHROMIUM_ARGS, ChromeDriver, wait_until};
+use test_servers::{CHROMIUM_ARGS, ChromeDriver, TestApp, wait_until};
 use thirtyfour::prelude::*;
 
 const SHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/e2e-screenshots");
@@ -306,14 +306,14 @@ async fn with_redis_stopped_the_vote_page_says_so_then_voting_works_again() {
     wait_for_text(
         &browser,
         "h1",
-        "Your vote was not recorded",
+        "Your vote may not have been recorded",
         Duration::from_secs(5),
     )
     .await;
     assert!(
         text(&browser, "main p")
             .await
-            .contains("Please try again in a moment."),
+            .contains("Voting again is safe"),
         "{}",
         text(&browser, "main").await
     );
@@ -334,6 +334,52 @@ async fn with_redis_stopped_the_vote_page_says_so_then_voting_works_again() {
         lab.scores().await["b"] == 1
     })
     .await;
+    browser.quit().await.expect("quit");
+    lab.stop().await;
+}
+
+/// Another site's page that makes its visitors vote as soon as it opens.
+fn ballot_stuffing_page(vote_url: &str) -> axum::Router {
+    let page = format!(
+        r#"<!doctype html><title>Win a prize</title>
+<form id="stuff" method="post" action="{vote_url}"><input type="hidden" name="vote" value="a"></form>
+<script>document.getElementById("stuff").submit()</script>"#
+    );
+    axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(page) }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_another_origin_cannot_vote_through_its_visitors() {
+    let lab = Lab::start(0).await;
+    let other = TestApp::serve(ballot_stuffing_page(&lab.vote.url("/"))).await;
+    let driver = ChromeDriver::start().await;
+    let browser = browser(&driver, "cross-site", true).await;
+    // Another site (localhost is not 127.0.0.1), then another port of the same site.
+    let pages = [
+        format!("http://localhost:{}/", other.addr().port()),
+        other.url("/"),
+    ];
+    for page in pages {
+        browser.goto(&page).await.expect("open the other page");
+        wait_for_text(&browser, "h1", "Vote refused", Duration::from_secs(10)).await;
+        assert_eq!(lab.pending().await, 0, "{page} got a vote recorded");
+    }
+    screenshot(&browser, "vote-cross-site-refused").await;
+
+    // The ballot's own form still votes.
+    browser.goto(lab.vote.url("/")).await.expect("open vote");
+    click(&browser, "button[value=b]").await;
+    wait_for_text(
+        &browser,
+        ".recorded",
+        "Your vote for Dogs is recorded.",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(lab.pending().await, 1);
     browser.quit().await.expect("quit");
     lab.stop().await;
 }

@@ -87,6 +87,19 @@ async fn wait_for_text(browser: &WebDriver, css: &str, want: &str, within: Durat
     }
 }
 
+/// Clicks the ballot's button for `choice` and waits until the page says the vote for
+/// `label` is recorded.
+async fn vote_for(browser: &WebDriver, choice: &str, label: &str) {
+    click(browser, &format!("button[value={choice}]")).await;
+    wait_for_text(
+        browser,
+        ".recorded",
+        &format!("Your vote for {label} is recorded."),
+        Duration::from_secs(5),
+    )
+    .await;
+}
+
 /// Where the result page's blocks sit, to prove changing numbers moves nothing.
 async fn layout(browser: &WebDriver) -> serde_json::Value {
     browser
@@ -188,14 +201,7 @@ async fn the_result_page_follows_votes_live_without_reloading() {
 
     // Changing one's mind: the page follows, and the ballot remembers after a reload.
     browser.switch_to_window(vote_window).await.expect("switch");
-    click(&browser, "button[value=b]").await;
-    wait_for_text(
-        &browser,
-        ".recorded",
-        "Your vote for Dogs is recorded.",
-        Duration::from_secs(5),
-    )
-    .await;
+    vote_for(&browser, "b", "Dogs").await;
     browser.refresh().await.expect("reload");
     assert_eq!(
         attr(&browser, "button[value=b]", "aria-pressed")
@@ -238,14 +244,7 @@ async fn voting_and_results_work_with_javascript_disabled() {
     let browser = browser(&driver, "nojs", false).await;
 
     browser.goto(lab.vote.url("/")).await.expect("open vote");
-    click(&browser, "button[value=a]").await;
-    wait_for_text(
-        &browser,
-        ".recorded",
-        "Your vote for Cats is recorded.",
-        Duration::from_secs(5),
-    )
-    .await;
+    vote_for(&browser, "a", "Cats").await;
     screenshot(&browser, "vote-no-javascript").await;
     // The link the vote page offers when RESULT_URL is set.
     click(&browser, "main a").await;
@@ -322,14 +321,7 @@ async fn with_redis_stopped_the_vote_page_says_so_then_voting_works_again() {
 
     lab.redis.start_again().await;
     click(&browser, "main a").await;
-    click(&browser, "button[value=b]").await;
-    wait_for_text(
-        &browser,
-        ".recorded",
-        "Your vote for Dogs is recorded.",
-        Duration::from_secs(5),
-    )
-    .await;
+    vote_for(&browser, "b", "Dogs").await;
     wait_until(Duration::from_secs(10), || async {
         lab.scores().await["b"] == 1
     })
@@ -371,14 +363,7 @@ async fn a_page_of_another_origin_cannot_vote_through_its_visitors() {
 
     // The ballot's own form still votes.
     browser.goto(lab.vote.url("/")).await.expect("open vote");
-    click(&browser, "button[value=b]").await;
-    wait_for_text(
-        &browser,
-        ".recorded",
-        "Your vote for Dogs is recorded.",
-        Duration::from_secs(5),
-    )
-    .await;
+    vote_for(&browser, "b", "Dogs").await;
     assert_eq!(lab.pending().await, 1);
     browser.quit().await.expect("quit");
     lab.stop().await;

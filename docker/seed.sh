@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Seeds the voting app: SEED_VOTES votes (default 100) posted to the vote service over HTTP,
 # each from its own voter (cookie voter_id=seed-<run>-<n>), about SEED_A_PERCENT (60) % for
-# option a. Bounded in count and time; exits non-zero if a vote was not recorded (303).
+# option a. Bounded in count and time; exits non-zero if a vote was not recorded (2xx: a client
+# that does not ask for HTML gets a line of text, not the browser's 303).
 # Pure bash (/dev/tcp): the image needs no curl. Placeholder for the project's loadgen binary.
 set -euo pipefail
 
@@ -37,7 +38,7 @@ for n in $(seq 1 "$votes"); do
     # an even, deterministic spread: after n votes, floor(n * a_percent / 100) of them are for a
     if [ $((n * a_percent / 100)) -gt $(((n - 1) * a_percent / 100)) ]; then choice=a; else choice=b; fi
     status=$(post_vote "seed-$run-$n" "$choice" 2>/dev/null || echo none)
-    if [ "$status" = 303 ]; then
+    if [[ "$status" == 2[0-9][0-9] ]]; then
         if [ "$choice" = a ]; then a=$((a + 1)); else b=$((b + 1)); fi
     else
         failed=$((failed + 1))

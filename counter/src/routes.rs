@@ -1,8 +1,9 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use kit::readiness::Readiness;
 use kit::redis_client;
 
 use crate::{AppState, CounterError, HITS_KEY};
@@ -42,11 +43,11 @@ pub async fn count_visit(
     }
 }
 
-pub async fn readyz(
-    State(state): State<AppState>,
-) -> Result<(StatusCode, &'static str), CounterError> {
-    redis_client::ping(&state.redis).await?;
-    Ok((StatusCode::OK, "ready\n"))
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    Readiness::new()
+        .reachable("Redis", redis_client::ping(&state.redis))
+        .answer()
+        .await
 }
 
 /// Browsers list `text/html` in Accept; curl sends `*/*` and must get the exact plain text the

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use e2e::Lab;
-use test_servers::{CHROMIUM_ARGS, ChromeDriver, wait_until};
+use test_servers::{CHROMIUM_ARGS, ChromeDriver, TestApp, wait_until};
 use thirtyfour::prelude::*;
 
 const SHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/e2e-screenshots");
@@ -85,6 +85,19 @@ async fn wait_for_text(browser: &WebDriver, css: &str, want: &str, within: Durat
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Clicks the ballot's button for `choice` and waits until the page says the vote for
+/// `label` is recorded.
+async fn vote_for(browser: &WebDriver, choice: &str, label: &str) {
+    click(browser, &format!("button[value={choice}]")).await;
+    wait_for_text(
+        browser,
+        ".recorded",
+        &format!("Your vote for {label} is recorded."),
+        Duration::from_secs(5),
+    )
+    .await;
 }
 
 /// Where the result page's blocks sit, to prove changing numbers moves nothing.
@@ -188,14 +201,7 @@ async fn the_result_page_follows_votes_live_without_reloading() {
 
     // Changing one's mind: the page follows, and the ballot remembers after a reload.
     browser.switch_to_window(vote_window).await.expect("switch");
-    click(&browser, "button[value=b]").await;
-    wait_for_text(
-        &browser,
-        ".recorded",
-        "Your vote for Dogs is recorded.",
-        Duration::from_secs(5),
-    )
-    .await;
+    vote_for(&browser, "b", "Dogs").await;
     browser.refresh().await.expect("reload");
     assert_eq!(
         attr(&browser, "button[value=b]", "aria-pressed")
@@ -238,14 +244,7 @@ async fn voting_and_results_work_with_javascript_disabled() {
     let browser = browser(&driver, "nojs", false).await;
 
     browser.goto(lab.vote.url("/")).await.expect("open vote");
-    click(&browser, "button[value=a]").await;
-    wait_for_text(
-        &browser,
-        ".recorded",
-        "Your vote for Cats is recorded.",
-        Duration::from_secs(5),
-    )
-    .await;
+    vote_for(&browser, "a", "Cats").await;
     screenshot(&browser, "vote-no-javascript").await;
     // The link the vote page offers when RESULT_URL is set.
     click(&browser, "main a").await;
@@ -306,14 +305,14 @@ async fn with_redis_stopped_the_vote_page_says_so_then_voting_works_again() {
     wait_for_text(
         &browser,
         "h1",
-        "Your vote was not recorded",
+        "Your vote may not have been recorded",
         Duration::from_secs(5),
     )
     .await;
     assert!(
         text(&browser, "main p")
             .await
-            .contains("Please try again in a moment."),
+            .contains("Voting again is safe"),
         "{}",
         text(&browser, "main").await
     );
@@ -322,18 +321,50 @@ async fn with_redis_stopped_the_vote_page_says_so_then_voting_works_again() {
 
     lab.redis.start_again().await;
     click(&browser, "main a").await;
-    click(&browser, "button[value=b]").await;
-    wait_for_text(
-        &browser,
-        ".recorded",
-        "Your vote for Dogs is recorded.",
-        Duration::from_secs(5),
-    )
-    .await;
+    vote_for(&browser, "b", "Dogs").await;
     wait_until(Duration::from_secs(10), || async {
         lab.scores().await["b"] == 1
     })
     .await;
+    browser.quit().await.expect("quit");
+    lab.stop().await;
+}
+
+/// Another site's page that makes its visitors vote as soon as it opens.
+fn ballot_stuffing_page(vote_url: &str) -> axum::Router {
+    let page = format!(
+        r#"<!doctype html><title>Win a prize</title>
+<form id="stuff" method="post" action="{vote_url}"><input type="hidden" name="vote" value="a"></form>
+<script>document.getElementById("stuff").submit()</script>"#
+    );
+    axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(page) }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_another_origin_cannot_vote_through_its_visitors() {
+    let lab = Lab::start(0).await;
+    let other = TestApp::serve(ballot_stuffing_page(&lab.vote.url("/"))).await;
+    let driver = ChromeDriver::start().await;
+    let browser = browser(&driver, "cross-site", true).await;
+    // Another site (localhost is not 127.0.0.1), then another port of the same site.
+    let pages = [
+        format!("http://localhost:{}/", other.addr().port()),
+        other.url("/"),
+    ];
+    for page in pages {
+        browser.goto(&page).await.expect("open the other page");
+        wait_for_text(&browser, "h1", "Vote refused", Duration::from_secs(10)).await;
+        assert_eq!(lab.pending().await, 0, "{page} got a vote recorded");
+    }
+    screenshot(&browser, "vote-cross-site-refused").await;
+
+    // The ballot's own form still votes.
+    browser.goto(lab.vote.url("/")).await.expect("open vote");
+    vote_for(&browser, "b", "Dogs").await;
+    assert_eq!(lab.pending().await, 1);
     browser.quit().await.expect("quit");
     lab.stop().await;
 }

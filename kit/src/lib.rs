@@ -22,6 +22,7 @@ pub mod healthcheck;
 pub mod host_check;
 pub mod http;
 pub mod postgres_client;
+pub mod readiness;
 pub mod redis_client;
 pub mod request_metrics;
 pub mod schema;

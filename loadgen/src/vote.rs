@@ -1,5 +1,6 @@
 //! Simulated voters against the vote app: `POST /` with `vote=a` or `vote=b`, as the ballot's
-//! form does, expecting the 303 back to the ballot and the `voter_id` cookie.
+//! form does in a browser (which asks for HTML), expecting the 303 back to the ballot and the
+//! `voter_id` cookie. (A client that does not ask for HTML gets a line of text instead.)
 //!
 //! A client is one browser: it keeps the `voter_id` cookie the vote app gives it and votes
 //! again and again as the same voter (changing its mind at random), or, with fresh voters,
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use hyper::header::{ACCEPT, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use hyper::{Method, StatusCode};
 use kit::vote::Choice;
 
@@ -23,6 +24,9 @@ use crate::stats::Summary;
 use crate::target::Target;
 
 const VOTER_COOKIE: &str = "voter_id";
+
+/// What a browser asks for when it submits the ballot's form; it makes the vote app answer 303.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 
 /// One acknowledged vote's timing, for the vote-to-screen measurement.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +72,7 @@ impl Session for Voter {
         let mut request = conn
             .request()
             .method(Method::POST)
+            .header(ACCEPT, BROWSER_ACCEPT)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(id) = &self.voter {
             request = request.header(COOKIE, format!("{VOTER_COOKIE}={id}"));

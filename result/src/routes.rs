@@ -5,10 +5,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
+use kit::readiness::Readiness;
 use kit::vote::Labels;
 use tokio_stream::wrappers::WatchStream;
 
@@ -41,30 +42,54 @@ pub async fn api(State(state): State<AppState>) -> Json<ScoresJson> {
 pub async fn events(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    metrics::gauge!("sse_streams_open").increment(1.0);
+    let open = OpenStream::count();
     let stream = WatchStream::new(state.scores.clone())
-        .map(|snapshot: Snapshot| {
+        .map(move |snapshot: Snapshot| {
+            // Owned by the stream, so the stream is counted until axum drops it: at shutdown
+            // or when its client goes away.
+            let _counted = &open;
             let json = serde_json::to_string(&ScoresJson::from(snapshot)).unwrap_or_default();
             Ok(Event::default().event("scores").data(json))
         })
         .take_until(state.shutdown.clone().cancelled_owned())
         .chain(futures_util::stream::once(async {
-            metrics::gauge!("sse_streams_open").decrement(1.0);
             Ok(Event::default().comment("closing"))
         }));
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-/// Ready while the scores are fresh.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.scores.borrow().stale {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "PostgreSQL cannot be read; serving the last known results.\n",
-        )
-    } else {
-        (StatusCode::OK, "ready\n")
+/// One open event stream in the `sse_streams_open` gauge, for as long as it lives.
+struct OpenStream;
+
+impl OpenStream {
+    fn count() -> Self {
+        metrics::gauge!("sse_streams_open").increment(1.0);
+        Self
     }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("sse_streams_open").decrement(1.0);
+    }
+}
+
+/// Why the result app is not ready; the watcher logs each failed read's own cause.
+#[derive(Debug, thiserror::Error)]
+#[error("the scores are stale: PostgreSQL could not be read lately")]
+struct StaleScores;
+
+/// Ready while the scores are fresh.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let stale = state.scores.borrow().stale;
+    Readiness::new()
+        .check(
+            "scores are fresh",
+            "PostgreSQL cannot be read; serving the last known results.",
+            async move { if stale { Err(StaleScores) } else { Ok(()) } },
+        )
+        .answer()
+        .await
 }
 
 pub async fn script() -> Response {

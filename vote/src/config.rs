@@ -3,6 +3,7 @@ use kit::redis_client::RedisSettings;
 use kit::vote::Labels;
 
 use crate::PageSettings;
+use crate::origin::TrustedOrigins;
 
 /// The vote app's settings, read once at start.
 #[derive(Debug, Clone)]
@@ -10,6 +11,7 @@ pub struct Config {
     pub redis: RedisSettings,
     pub port: u16,
     pub page: PageSettings,
+    pub trusted_origins: TrustedOrigins,
 }
 
 impl Config {
@@ -24,6 +26,9 @@ impl Config {
                 "must start with http://, https:// or /",
             ));
         }
+        let trusted_origins = env.get("TRUSTED_ORIGINS").unwrap_or_default();
+        let trusted_origins = TrustedOrigins::parse(trusted_origins)
+            .map_err(|problem| ConfigError::new("TRUSTED_ORIGINS", trusted_origins, problem))?;
         Ok(Self {
             redis: RedisSettings::from_env(env, "redis")?,
             port: env.port_or("PORT", 80)?,
@@ -32,6 +37,7 @@ impl Config {
                 hostname: env.string_or("HOSTNAME", "unknown"),
                 result_url,
             },
+            trusted_origins,
         })
     }
 }
@@ -53,6 +59,7 @@ mod tests {
         assert_eq!(config.port, 80);
         assert_eq!(config.redis.url(), "redis://redis:6379/");
         assert_eq!(config.page.result_url, None);
+        assert_eq!(config.trusted_origins, TrustedOrigins::default());
     }
 
     #[test]
@@ -78,5 +85,18 @@ mod tests {
         let err = Config::from_env(&Env::from_pairs([("RESULT_URL", "javascript:alert(1)")]))
             .unwrap_err();
         assert_eq!(err.var, "RESULT_URL");
+    }
+
+    #[test]
+    fn trusted_origins_are_read_and_a_bad_one_is_named() {
+        let env = Env::from_pairs([("TRUSTED_ORIGINS", "https://vote.example.com")]);
+        let config = Config::from_env(&env).unwrap();
+        assert_eq!(
+            config.trusted_origins,
+            TrustedOrigins::parse("https://vote.example.com").unwrap()
+        );
+        let err = Config::from_env(&Env::from_pairs([("TRUSTED_ORIGINS", "vote.example.com")]))
+            .unwrap_err();
+        assert_eq!(err.var, "TRUSTED_ORIGINS");
     }
 }

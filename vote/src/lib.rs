@@ -3,9 +3,10 @@
 //! The voting page of the lab, a replacement for the original Python vote app. `GET /` shows the
 //! two options; `POST /` with `vote=a` or `vote=b` appends
 //! `{"voter_id":"…","vote":"a","seq":…}` to the Redis list `votes` (the original's message plus
-//! a sequence number, see [`queue`]) and redirects back to `/` (303), so a refresh never votes
-//! twice. Only a successful RPUSH is reported as a recorded vote. Votes arriving together share
-//! one RPUSH (see [`VoteQueue`]).
+//! a sequence number, see [`queue`]) and sends a browser back to `/` (303), so a refresh never
+//! votes twice; a client that does not ask for HTML (curl, `ab`) gets one line of text (200).
+//! Only a successful RPUSH is reported as a recorded vote. Votes arriving together share one
+//! RPUSH (see [`VoteQueue`]). Votes posted by other sites' pages are refused (see [`origin`]).
 //!
 //! Run it: `REDIS_HOST=127.0.0.1 PORT=8080 cargo run -p vote`, then open http://127.0.0.1:8080.
 //!
@@ -15,11 +16,13 @@
 //! | `REDIS_HOST`, `REDIS_PORT` / `REDIS_URL` | `redis`, `6379` | the vote queue |
 //! | `PORT` | `80` | HTTP port |
 //! | `RESULT_URL` | unset | when set, the page links to the result page |
+//! | `TRUSTED_ORIGINS` | unset | comma-separated origins (`https://vote.example.com`) whose pages may post votes besides the vote app's own (a proxy that rewrites `Host`) |
 //! | `HOSTNAME` | the kernel's | shown as "Processed by container ID" |
 //! | `RUST_LOG`, `LOG_FORMAT` | `info`, `text` | logs |
 
 mod config;
 mod error;
+mod origin;
 mod queue;
 mod routes;
 mod voter;
@@ -27,6 +30,7 @@ mod voter;
 pub use config::Config;
 pub use error::VoteError;
 pub use kit::vote::Labels;
+pub use origin::{BadOrigin, CrossSite, TrustedOrigins};
 pub use queue::{QueueError, VoteQueue};
 
 use std::sync::Arc;
@@ -45,6 +49,7 @@ pub struct AppState(Arc<Shared>);
 struct Shared {
     redis: ConnectionManager,
     page: PageSettings,
+    trusted_origins: TrustedOrigins,
     queue: VoteQueue,
 }
 
@@ -60,17 +65,29 @@ impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("page", &self.0.page)
+            .field("trusted_origins", &self.0.trusted_origins)
             .finish_non_exhaustive()
     }
 }
 
 impl AppState {
-    /// Starts the task that sends votes to Redis, so it needs a Tokio runtime.
+    /// Starts the task that sends votes to Redis, so it needs a Tokio runtime. Only the vote
+    /// app's own pages may post votes.
     pub fn new(redis: ConnectionManager, page: PageSettings) -> Self {
+        Self::trusting(redis, page, TrustedOrigins::default())
+    }
+
+    /// [`AppState::new`], with pages from `trusted_origins` allowed to post votes too.
+    pub fn trusting(
+        redis: ConnectionManager,
+        page: PageSettings,
+        trusted_origins: TrustedOrigins,
+    ) -> Self {
         Self(Arc::new(Shared {
             queue: VoteQueue::start(redis.clone()),
             redis,
             page,
+            trusted_origins,
         }))
     }
 }

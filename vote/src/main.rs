@@ -9,7 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const BINARY: Binary = Binary {
     name: "vote",
     about: "the voting page; records votes on the Redis list `votes`",
-    env_help: "  OPTION_A (Cats), OPTION_B (Dogs), REDIS_HOST (redis), REDIS_PORT (6379), REDIS_URL,\n  PORT (80), RESULT_URL, HOSTNAME, RUST_LOG (info), LOG_FORMAT (text|json)",
+    env_help: "  OPTION_A (Cats), OPTION_B (Dogs), REDIS_HOST (redis), REDIS_PORT (6379), REDIS_URL,\n  PORT (80), RESULT_URL, HOSTNAME, RUST_LOG (info), LOG_FORMAT (text|json),\n  TRUSTED_ORIGINS (comma-separated origins, e.g. https://vote.example.com, whose pages may post votes)",
 };
 
 fn main() -> ExitCode {
@@ -28,7 +28,16 @@ fn main() -> ExitCode {
                 redis = %config.redis.display_addr(),
                 "vote listening"
             );
-            kit::server::serve(listener, app(AppState::new(redis, config.page)), shutdown).await?;
+            kit::server::serve(
+                listener,
+                app(AppState::trusting(
+                    redis,
+                    config.page,
+                    config.trusted_origins,
+                )),
+                shutdown,
+            )
+            .await?;
             Ok(())
         },
     )

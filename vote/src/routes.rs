@@ -3,14 +3,15 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use kit::readiness::Readiness;
 use kit::redis_client;
 use kit::vote::Choice;
 use serde::Deserialize;
 
-use crate::{AppState, PageSettings, VoteError, voter};
+use crate::{AppState, PageSettings, VoteError, origin, voter};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "vote.html")]
@@ -47,13 +48,16 @@ pub struct VoteForm {
     vote: Option<String>,
 }
 
-/// Records a vote, then sends the browser back to the ballot (303), so reloading the page
-/// shows the ballot instead of posting again.
+/// Records a vote, then sends a browser back to the ballot (303), so reloading the page shows
+/// the ballot instead of posting again. Other clients (curl, the original seed script's `ab`)
+/// get one line of text saying what was recorded.
 pub async fn cast(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
     form: Result<Form<VoteForm>, FormRejection>,
 ) -> Result<Response, VoteError> {
+    origin::check(&headers, &state.0.trusted_origins)?;
     let Form(form) = form.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             VoteError::TooLarge
@@ -70,12 +74,29 @@ pub async fn cast(
     state.0.queue.push(&voter_id, choice).await?;
     metrics::counter!("votes_recorded_total", "vote" => choice.as_str()).increment(1);
     let jar = voter::remember_vote(voter::remember_voter(jar, &voter_id), choice);
-    Ok((jar, Redirect::to("/")).into_response())
+    if wants_html(&headers) {
+        return Ok((jar, Redirect::to("/")).into_response());
+    }
+    let labels = &state.0.page.labels;
+    let label = match choice {
+        Choice::A => &labels.a,
+        Choice::B => &labels.b,
+    };
+    let line = format!("Your vote for {label} ({}) is recorded.\n", choice.as_str());
+    Ok((jar, line).into_response())
 }
 
-pub async fn readyz(
-    State(state): State<AppState>,
-) -> Result<(StatusCode, &'static str), VoteError> {
-    redis_client::ping(&state.0.redis).await?;
-    Ok((StatusCode::OK, "ready\n"))
+/// Browsers list `text/html` in Accept, a form POST included; curl and `ab` send `*/*`.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    Readiness::new()
+        .reachable("Redis", redis_client::ping(&state.0.redis))
+        .answer()
+        .await
 }

@@ -16,6 +16,7 @@ fn a_bad_variable_exits_2_naming_it() {
         ("PORT", "http"),
         ("REDIS_URL", "nope"),
         ("RESULT_URL", "ftp://x"),
+        ("TRUSTED_ORIGINS", "vote.example.com"),
     ] {
         assert_config_error(BIN, var, value);
     }

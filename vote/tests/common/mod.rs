@@ -1,0 +1,127 @@
+//! What the vote app's tests share: the app in process against a real Redis, requests as a
+//! browser or curl sends them, and what Redis and `/metrics` hold.
+#![allow(dead_code)] // Each test file uses its own part of it.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use kit::config::Env;
+use kit::vote::QUEUE;
+use redis::AsyncCommands;
+use test_servers::RedisServer;
+use tower::ServiceExt;
+use vote::{AppState, Config, app};
+
+/// What Chromium sends in Accept when it navigates, a form POST included.
+pub const BROWSER_ACCEPT: &str =
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+pub fn vote_app(redis: &RedisServer, extra: &[(&str, &str)]) -> axum::Router {
+    let mut pairs = vec![
+        ("REDIS_URL".to_owned(), redis.url()),
+        ("HOSTNAME".to_owned(), "c0ffee123".to_owned()),
+    ];
+    pairs.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    let config = Config::from_env(&Env::from_pairs(pairs)).expect("valid config");
+    app(AppState::trusting(
+        config.redis.shared_connection().expect("redis connection"),
+        config.page,
+        config.trusted_origins,
+    ))
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn cookies(&self) -> Vec<&str> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().expect("ascii cookie"))
+            .collect()
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies().iter().find_map(|c| {
+            c.split(';')
+                .next()
+                .and_then(|pair| pair.strip_prefix(&format!("{name}=")))
+                .map(str::to_owned)
+        })
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map_or("", |v| v.to_str().expect("ascii content type"))
+    }
+}
+
+pub async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// A vote POST with `headers` (name, value) and nothing else but the form's content type.
+pub fn post_with(form: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request =
+        Request::post("/").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::from(form.to_owned())).expect("request")
+}
+
+/// The ballot's form as a browser posts it to its own page, with the cookie when given.
+pub fn post_vote(form: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut headers = vec![
+        ("accept", BROWSER_ACCEPT),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    if let Some(cookie) = cookie {
+        headers.push(("cookie", cookie));
+    }
+    post_with(form, &headers)
+}
+
+pub fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).expect("request")
+}
+
+pub async fn queued(redis: &RedisServer) -> Vec<String> {
+    let mut conn = redis.client().await;
+    conn.lrange(QUEUE, 0, -1).await.expect("LRANGE")
+}
+
+/// The sum of every series of the counter `name` in the app's `/metrics`; 0 when absent.
+pub async fn counter_total(app: &axum::Router, name: &str) -> f64 {
+    let metrics = send(app, get("/metrics")).await.body;
+    metrics
+        .lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}

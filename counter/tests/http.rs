@@ -1,7 +1,7 @@
 //! The counter's HTTP contract, in process, against a real Redis.
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use counter::{AppState, Config, app};
 use http_body_util::BodyExt;
 use kit::config::Env;
@@ -19,8 +19,13 @@ fn counter_for(redis: &RedisServer) -> axum::Router {
     ))
 }
 
+/// Sends `request` as a client on the wire would: with a `Host` header.
 async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, String, String) {
-    let response = app.clone().oneshot(request).await.expect("infallible");
+    let response = app
+        .clone()
+        .oneshot(with_host(request))
+        .await
+        .expect("infallible");
     let status = response.status();
     let content_type = response
         .headers()
@@ -134,6 +139,73 @@ async fn health_readiness_and_metrics() {
         metrics.contains(r#"http_requests_total{route="/",method="GET",status="503"}"#),
         "{metrics}"
     );
+}
+
+fn with_host(mut request: Request<Body>) -> Request<Body> {
+    if !request.headers().contains_key(header::HOST) {
+        request
+            .headers_mut()
+            .insert(header::HOST, HeaderValue::from_static("localhost"));
+    }
+    request
+}
+
+#[tokio::test]
+async fn every_error_answer_carries_the_security_headers() {
+    let redis = RedisServer::start().await;
+    let app = counter_for(&redis);
+    let two_hosts = Request::get("/")
+        .header(header::HOST, "a")
+        .header(header::HOST, "b")
+        .body(Body::empty())
+        .expect("request");
+    let answers = [
+        (
+            Request::get("/").body(Body::empty()),
+            StatusCode::BAD_REQUEST,
+        ),
+        (Ok(two_hosts), StatusCode::BAD_REQUEST),
+        (
+            Request::get("/nope").body(Body::empty()).map(with_host),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            Request::post("/").body(Body::empty()).map(with_host),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            Request::post("/")
+                .header(header::CONTENT_LENGTH, 1_000_000)
+                .body(Body::from(vec![b'x'; 1_000_000]))
+                .map(with_host),
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ];
+    for (request, status) in answers {
+        let response = app
+            .clone()
+            .oneshot(request.expect("request"))
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), status);
+        for name in [
+            header::CONTENT_SECURITY_POLICY,
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::X_FRAME_OPTIONS,
+            header::REFERRER_POLICY,
+        ] {
+            assert!(
+                response.headers().contains_key(&name),
+                "{status}: no {name}"
+            );
+        }
+    }
+    let http_1_0 = Request::get("/healthz")
+        .version(axum::http::Version::HTTP_10)
+        .body(Body::empty())
+        .expect("request");
+    let response = app.clone().oneshot(http_1_0).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK, "HTTP/1.0 may omit Host");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // Each test file uses its own part of it.
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use kit::config::Env;
 use kit::vote::QUEUE;
@@ -65,7 +65,14 @@ impl Answer {
     }
 }
 
-pub async fn send(app: &axum::Router, request: Request<Body>) -> Answer {
+/// Sends `request` as a client on the wire would: with a `Host` header (`localhost` unless it
+/// has one).
+pub async fn send(app: &axum::Router, mut request: Request<Body>) -> Answer {
+    if !request.headers().contains_key(header::HOST) {
+        request
+            .headers_mut()
+            .insert(header::HOST, HeaderValue::from_static("localhost"));
+    }
     let response = app.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let headers = response.headers().clone();

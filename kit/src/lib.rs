@@ -17,6 +17,7 @@
 //! Nothing here reads the environment or binds a socket on its own: binaries call
 //! [`config::Env::from_process`] and [`service::main`]; libraries and tests pass values in.
 
+pub mod backoff;
 pub mod config;
 pub mod healthcheck;
 pub mod host_check;

@@ -40,7 +40,6 @@ mod dead_letter;
 mod drain;
 mod health;
 mod orphans;
-mod outage;
 mod queue;
 #[cfg(test)]
 mod queue_tests;

@@ -18,10 +18,7 @@ fn main() -> ExitCode {
         Config::from_env,
         |config| config.bind_port,
         |config, shutdown| async move {
-            let redis = config
-                .redis
-                .shared_connection()
-                .map_err(anyhow::Error::msg)?;
+            let redis = config.redis.shared_connection()?;
             let listener = service::listen(config.bind_port).await?;
             tracing::info!(
                 port = config.bind_port,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{BuildError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -76,8 +76,8 @@ impl PgSettings {
         Ok(Self { config })
     }
 
-    pub fn from_url(url: &str) -> Result<Self, String> {
-        Self::from_env(&Env::from_pairs([("DATABASE_URL", url)])).map_err(|e| e.to_string())
+    pub fn from_url(url: &str) -> Result<Self, ConfigError> {
+        Self::from_env(&Env::from_pairs([("DATABASE_URL", url)]))
     }
 
     pub fn with_application_name(mut self, name: &str) -> Self {
@@ -102,7 +102,7 @@ impl PgSettings {
     }
 
     /// The shared pool. Waiting for a connection and creating one are bounded.
-    pub fn pool(&self, max_size: usize) -> Result<Pool, String> {
+    pub fn pool(&self, max_size: usize) -> Result<Pool, BuildError> {
         let manager = Manager::from_config(
             self.config.clone(),
             NoTls,
@@ -117,7 +117,6 @@ impl PgSettings {
             .recycle_timeout(Some(Duration::from_secs(1)))
             .runtime(Runtime::Tokio1)
             .build()
-            .map_err(|e| e.to_string())
     }
 
     /// A connection of its own, with the connection future handed back so the caller can read

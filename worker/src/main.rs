@@ -19,11 +19,8 @@ fn main() -> ExitCode {
         Config::from_env,
         |config| config.port,
         |config, shutdown| async move {
-            let redis = config
-                .redis
-                .shared_connection()
-                .map_err(anyhow::Error::msg)?;
-            let postgres = config.postgres.pool(4).map_err(anyhow::Error::msg)?;
+            let redis = config.redis.shared_connection()?;
+            let postgres = config.postgres.pool(4)?;
             let listener = service::listen(config.port).await?;
             tracing::info!(
                 port = config.port,

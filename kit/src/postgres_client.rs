@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use deadpool_postgres::{BuildError, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    BuildError, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime,
+};
 use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -33,6 +35,25 @@ impl std::fmt::Display for ErrorChain<'_> {
         }
         Ok(())
     }
+}
+
+/// Why the pool could not run a query.
+#[derive(Debug, thiserror::Error)]
+pub enum PostgresUnavailable {
+    #[error("no connection: {}", ErrorChain(.0))]
+    Connect(PoolError),
+    #[error("the query failed: {}", ErrorChain(.0))]
+    Query(tokio_postgres::Error),
+}
+
+/// A readiness check: a pooled connection answers `SELECT 1`.
+pub async fn ping(pool: &Pool) -> Result<(), PostgresUnavailable> {
+    let client = pool.get().await.map_err(PostgresUnavailable::Connect)?;
+    client
+        .simple_query("SELECT 1")
+        .await
+        .map_err(PostgresUnavailable::Query)?;
+    Ok(())
 }
 
 /// Where PostgreSQL is: `DATABASE_URL`, or else the standard `PGHOST`, `PGPORT`, `PGUSER`,

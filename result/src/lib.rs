@@ -40,6 +40,9 @@ use kit::vote::Labels;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+/// Nothing here takes a body: every route is a GET.
+const BODY_LIMIT: usize = 1024;
+
 /// What the handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -72,5 +75,5 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(routes::readyz))
         .route("/static/result.js", get(routes::script))
         .with_state(state);
-    kit::http::with_common_routes(router, 1024)
+    kit::http::with_common_routes(router, BODY_LIMIT)
 }

@@ -1,6 +1,10 @@
 use kit::config::{ConfigError, Env};
 use kit::redis_client::RedisSettings;
 
+/// The environment variables read here, as a Markdown table: the crate's documentation and
+/// `--help` both show this one text.
+pub const ENV_HELP: &str = include_str!("env.md");
+
 /// The counter's settings, read once at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -20,6 +24,17 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_variable_read_is_in_the_help_and_the_readme() {
+        let env = Env::default();
+        Config::from_env(&env).expect("the defaults are valid");
+        let readme = include_str!("../../README.md");
+        assert_eq!(
+            env.undocumented_in(&[ENV_HELP, readme]),
+            Vec::<String>::new()
+        );
+    }
 
     #[test]
     fn flask_image_variables_and_defaults() {

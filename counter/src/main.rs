@@ -9,7 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const BINARY: Binary = Binary {
     name: "counter",
     about: "the Docker course's Redis visit counter",
-    env_help: "  REDIS_HOST (localhost), REDIS_PORT (6379), REDIS_URL (overrides both),\n  BIND_PORT (5000), RUST_LOG (info), LOG_FORMAT (text|json)",
+    env_help: counter::ENV_HELP,
 };
 
 fn main() -> ExitCode {

@@ -16,19 +16,14 @@
 //!
 //! Run it: `DATABASE_URL=postgres://postgres:postgres@127.0.0.1/postgres PORT=8081 cargo run -p result`.
 //!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `OPTION_A`, `OPTION_B` | `Cats`, `Dogs` | the labels |
-//! | `DATABASE_URL` or `PGHOST` `PGPORT` `PGUSER` `PGPASSWORD` `PGDATABASE` | `db` `5432` `postgres` `postgres` `postgres` | the database |
-//! | `PORT` | `80` | HTTP port |
-//! | `RUST_LOG`, `LOG_FORMAT` | `info`, `text` | logs |
+#![doc = include_str!("env.md")]
 
 mod config;
 mod routes;
 mod scores;
 mod watcher;
 
-pub use config::Config;
+pub use config::{Config, ENV_HELP};
 pub use scores::{Scores, Snapshot};
 pub use watcher::{POLL_INTERVAL, watch_scores};
 

@@ -26,17 +26,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_variable_read_is_in_the_help_and_the_readme() {
-        let env = Env::default();
-        Config::from_env(&env).expect("the defaults are valid");
-        let readme = include_str!("../../README.md");
-        assert_eq!(
-            env.undocumented_in(&[ENV_HELP, readme]),
-            Vec::<String>::new()
-        );
-    }
-
-    #[test]
     fn flask_image_variables_and_defaults() {
         let config = Config::from_env(&Env::default()).unwrap();
         assert_eq!(config.redis.url(), "redis://localhost:6379/");

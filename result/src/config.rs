@@ -29,17 +29,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_variable_read_is_in_the_help_and_the_readme() {
-        let env = Env::default();
-        Config::from_env(&env).expect("the defaults are valid");
-        let readme = include_str!("../../README.md");
-        assert_eq!(
-            env.undocumented_in(&[ENV_HELP, readme]),
-            Vec::<String>::new()
-        );
-    }
-
-    #[test]
     fn reads_labels_unlike_the_original_which_hard_codes_them() {
         let env = Env::from_pairs([
             ("OPTION_A", "Tea"),

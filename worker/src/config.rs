@@ -62,17 +62,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_variable_read_is_in_the_help_and_the_readme() {
-        let env = Env::default();
-        Config::from_env(&env).expect("the defaults are valid");
-        let readme = include_str!("../../README.md");
-        assert_eq!(
-            env.undocumented_in(&[ENV_HELP, readme]),
-            Vec::<String>::new()
-        );
-    }
-
-    #[test]
     fn defaults_match_the_compose_service_names() {
         let config = Config::from_env(&Env::from_pairs([("HOSTNAME", "c0ffee")])).unwrap();
         assert_eq!(config.redis.url(), "redis://redis:6379/");

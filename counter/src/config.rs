@@ -1,6 +1,10 @@
 use kit::config::{ConfigError, Env};
 use kit::redis_client::RedisSettings;
 
+/// The environment variables read here, as a Markdown table: the crate's documentation and
+/// `--help` both show this one text.
+pub const ENV_HELP: &str = include_str!("env.md");
+
 /// The counter's settings, read once at start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {

@@ -13,14 +13,7 @@
 //!
 //! Environment (the Flask image's variables, same defaults):
 //!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `REDIS_HOST` | `localhost` | Redis host |
-//! | `REDIS_PORT` | `6379` | Redis port |
-//! | `REDIS_URL` | unset | full URL (password, db number); overrides host and port |
-//! | `BIND_PORT` | `5000` | HTTP port |
-//! | `RUST_LOG` | `info` | log filter |
-//! | `LOG_FORMAT` | `text` | `json` for JSON lines |
+#![doc = include_str!("env.md")]
 //!
 //! Routes: `GET /`, `/healthz` (alive), `/readyz` (Redis answers PING), `/metrics`.
 //! When Redis is down, `/` answers 503 within about a second and recovers by itself.
@@ -29,7 +22,7 @@ mod config;
 mod error;
 mod routes;
 
-pub use config::Config;
+pub use config::{Config, ENV_HELP};
 pub use error::CounterError;
 
 use axum::Router;

@@ -9,7 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const BINARY: Binary = Binary {
     name: "counter",
     about: "the Docker course's Redis visit counter",
-    env_help: "  REDIS_HOST (localhost), REDIS_PORT (6379), REDIS_URL (overrides both),\n  BIND_PORT (5000), RUST_LOG (info), LOG_FORMAT (text|json)",
+    env_help: counter::ENV_HELP,
 };
 
 fn main() -> ExitCode {
@@ -18,10 +18,7 @@ fn main() -> ExitCode {
         Config::from_env,
         |config| config.bind_port,
         |config, shutdown| async move {
-            let redis = config
-                .redis
-                .shared_connection()
-                .map_err(anyhow::Error::msg)?;
+            let redis = config.redis.shared_connection()?;
             let listener = service::listen(config.bind_port).await?;
             tracing::info!(
                 port = config.bind_port,

@@ -1,14 +1,26 @@
 //! Typed configuration from environment variables.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Display;
 use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
 
 /// A snapshot of the environment: configuration is parsed from this value, never from global
 /// state, so tests can build one from pairs.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+    /// Every name asked for, set or not, so a test can check that each one is documented.
+    asked: Mutex<BTreeSet<String>>,
+}
+
+impl Clone for Env {
+    fn clone(&self) -> Self {
+        Self {
+            vars: self.vars.clone(),
+            asked: Mutex::new(self.asked().clone()),
+        }
+    }
 }
 
 /// Names only: values may be secrets (`PGPASSWORD`, `REDIS_URL`, ...).
@@ -50,7 +62,10 @@ impl Env {
         {
             vars.insert("HOSTNAME".to_owned(), name.trim().to_owned());
         }
-        Self { vars }
+        Self {
+            vars,
+            asked: Mutex::default(),
+        }
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
@@ -61,12 +76,32 @@ impl Env {
                 .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
+            asked: Mutex::default(),
         }
+    }
+
+    fn asked(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        // The set stays whole whatever panicked while it was held: one insert.
+        self.asked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The names read so far that `docs` do not all mention as `` `NAME` ``: what a test of a
+    /// service's documentation looks for after parsing its configuration.
+    pub fn undocumented_in(&self, docs: &[&str]) -> Vec<String> {
+        self.asked()
+            .iter()
+            .filter(|name| {
+                let quoted = format!("`{name}`");
+                !docs.iter().all(|doc| doc.contains(&quoted))
+            })
+            .cloned()
+            .collect()
     }
 
     /// The value of `name`. An empty value counts as unset, because compose files commonly pass
     /// `VAR: ${VAR:-}` to mean "use the default".
     pub fn get(&self, name: &str) -> Option<&str> {
+        self.asked().insert(name.to_owned());
         self.vars
             .get(name)
             .map(String::as_str)
@@ -149,6 +184,18 @@ mod tests {
             assert!(line.contains("port number"), "{line}");
             assert!(!line.contains('\n'));
         }
+    }
+
+    #[test]
+    fn the_names_read_are_checked_against_the_docs() {
+        let env = Env::from_pairs([("SET", "1")]);
+        let _ = env.get("SET");
+        let _ = env.port_or("UNSET", 80);
+        assert_eq!(
+            env.undocumented_in(&["`SET`, `UNSET`"]),
+            Vec::<String>::new()
+        );
+        assert_eq!(env.undocumented_in(&["`SET`", "`SET` `UNSET`"]), ["UNSET"]);
     }
 
     #[test]

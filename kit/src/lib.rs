@@ -3,10 +3,13 @@
 //!
 //! - [`config`]: environment variables read once into typed settings, with one-line errors that
 //!   name the variable;
-//! - [`redis_client`] and [`postgres_client`]: shared connections, pools and dedicated ones, with
-//!   bounded timeouts, so a dead backend turns into a quick error instead of a hung request;
+//! - [`redis_client`] and [`postgres_client`]: the shared Redis connection, the PostgreSQL pool
+//!   and dedicated connections, with bounded timeouts, so a dead backend turns into a quick
+//!   error instead of a hung request; [`backoff`]: an outage logged once, retried with a capped
+//!   backoff;
 //! - [`telemetry`]: `tracing` logs (`RUST_LOG`, `LOG_FORMAT=json`) and the one Prometheus recorder;
 //! - [`http`]: `/healthz`, `/metrics`, request metrics, the 404 fallback and body limits;
+//!   [`readiness`]: `/readyz` from named checks;
 //! - [`vote`] and [`schema`]: the queue message and the PostgreSQL tables, shared by the vote app,
 //!   the worker and the result app;
 //! - [`server`]: serving HTTP with a header-read timeout and a connection cap, until a stop
@@ -14,9 +17,11 @@
 //! - [`service`]: the shared `main` of every binary, including its `healthcheck` subcommand
 //!   ([`healthcheck`]).
 //!
-//! Nothing here reads the environment or binds a socket on its own: binaries call
-//! [`config::Env::from_process`] and [`service::main`]; libraries and tests pass values in.
+//! Only binaries read the process environment (their `main` calls [`service::main`], which
+//! calls [`config::Env::from_process`]) and bind a port ([`service::listen`]); libraries and
+//! tests pass values in.
 
+pub mod backoff;
 pub mod config;
 pub mod healthcheck;
 pub mod host_check;

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    BuildError, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime,
+};
 use tokio_postgres::config::Host;
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -33,6 +35,25 @@ impl std::fmt::Display for ErrorChain<'_> {
         }
         Ok(())
     }
+}
+
+/// Why the pool could not run a query.
+#[derive(Debug, thiserror::Error)]
+pub enum PostgresUnavailable {
+    #[error("no connection: {}", ErrorChain(.0))]
+    Connect(PoolError),
+    #[error("the query failed: {}", ErrorChain(.0))]
+    Query(tokio_postgres::Error),
+}
+
+/// A readiness check: a pooled connection answers `SELECT 1`.
+pub async fn ping(pool: &Pool) -> Result<(), PostgresUnavailable> {
+    let client = pool.get().await.map_err(PostgresUnavailable::Connect)?;
+    client
+        .simple_query("SELECT 1")
+        .await
+        .map_err(PostgresUnavailable::Query)?;
+    Ok(())
 }
 
 /// Where PostgreSQL is: `DATABASE_URL`, or else the standard `PGHOST`, `PGPORT`, `PGUSER`,
@@ -76,8 +97,8 @@ impl PgSettings {
         Ok(Self { config })
     }
 
-    pub fn from_url(url: &str) -> Result<Self, String> {
-        Self::from_env(&Env::from_pairs([("DATABASE_URL", url)])).map_err(|e| e.to_string())
+    pub fn from_url(url: &str) -> Result<Self, ConfigError> {
+        Self::from_env(&Env::from_pairs([("DATABASE_URL", url)]))
     }
 
     pub fn with_application_name(mut self, name: &str) -> Self {
@@ -102,7 +123,7 @@ impl PgSettings {
     }
 
     /// The shared pool. Waiting for a connection and creating one are bounded.
-    pub fn pool(&self, max_size: usize) -> Result<Pool, String> {
+    pub fn pool(&self, max_size: usize) -> Result<Pool, BuildError> {
         let manager = Manager::from_config(
             self.config.clone(),
             NoTls,
@@ -117,7 +138,6 @@ impl PgSettings {
             .recycle_timeout(Some(Duration::from_secs(1)))
             .runtime(Runtime::Tokio1)
             .build()
-            .map_err(|e| e.to_string())
     }
 
     /// A connection of its own, with the connection future handed back so the caller can read

@@ -83,6 +83,15 @@ pub async fn ping(shared: &ConnectionManager) -> Result<(), RedisUnavailable> {
     .await
 }
 
+/// Why a URL cannot address Redis. Its text never holds the URL, which may hold a password.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisUrlError {
+    #[error("is not a Redis URL ({0})")]
+    Malformed(redis::RedisError),
+    #[error("must be a redis:// URL over TCP")]
+    NotTcp,
+}
+
 /// Where Redis is: `REDIS_URL`, or else `REDIS_HOST` and `REDIS_PORT`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RedisSettings {
@@ -130,12 +139,12 @@ impl RedisSettings {
         })
     }
 
-    pub fn from_url(url: &str) -> Result<Self, String> {
+    pub fn from_url(url: &str) -> Result<Self, RedisUrlError> {
         let info = url
             .into_connection_info()
-            .map_err(|e| format!("is not a Redis URL ({e})"))?;
+            .map_err(RedisUrlError::Malformed)?;
         if !matches!(info.addr(), redis::ConnectionAddr::Tcp(..)) {
-            return Err("must be a redis:// URL over TCP".to_owned());
+            return Err(RedisUrlError::NotTcp);
         }
         Ok(Self {
             url: url.to_owned(),
@@ -157,15 +166,15 @@ impl RedisSettings {
     /// The connection every request shares. It connects on first use, so a service starts
     /// while Redis is still down, and reconnects (two tries, a few hundred ms apart) after a
     /// failure; each request stays bounded by [`REQUEST_DEADLINE`] meanwhile.
-    pub fn shared_connection(&self) -> Result<ConnectionManager, String> {
-        let client = Client::open(self.url.as_str()).map_err(|e| e.to_string())?;
+    pub fn shared_connection(&self) -> RedisResult<ConnectionManager> {
+        let client = Client::open(self.url.as_str())?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CONNECT_TIMEOUT))
             .set_response_timeout(Some(RESPONSE_TIMEOUT))
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(400));
-        ConnectionManager::new_lazy_with_config(client, config).map_err(|e| e.to_string())
+        ConnectionManager::new_lazy_with_config(client, config)
     }
 
     /// A connection of its own for a blocking command (BLMOVE, BLPOP...): its response timeout
@@ -259,5 +268,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(line.starts_with("REDIS_PORT="), "{line}");
+    }
+
+    #[test]
+    fn a_url_error_says_what_is_wrong_with_the_url() {
+        assert!(matches!(
+            RedisSettings::from_url("redis+unix:///run/redis.sock"),
+            Err(RedisUrlError::NotTcp)
+        ));
+        assert!(matches!(
+            RedisSettings::from_url("http://cache"),
+            Err(RedisUrlError::Malformed(_))
+        ));
     }
 }

@@ -2,6 +2,10 @@ use kit::config::{ConfigError, Env};
 use kit::postgres_client::PgSettings;
 use kit::vote::Labels;
 
+/// The environment variables read here, as a Markdown table: the crate's documentation and
+/// `--help` both show this one text.
+pub const ENV_HELP: &str = include_str!("env.md");
+
 /// The result app's settings, read once at start.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -16,19 +16,14 @@
 //!
 //! Run it: `DATABASE_URL=postgres://postgres:postgres@127.0.0.1/postgres PORT=8081 cargo run -p result`.
 //!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `OPTION_A`, `OPTION_B` | `Cats`, `Dogs` | the labels |
-//! | `DATABASE_URL` or `PGHOST` `PGPORT` `PGUSER` `PGPASSWORD` `PGDATABASE` | `db` `5432` `postgres` `postgres` `postgres` | the database |
-//! | `PORT` | `80` | HTTP port |
-//! | `RUST_LOG`, `LOG_FORMAT` | `info`, `text` | logs |
+#![doc = include_str!("env.md")]
 
 mod config;
 mod routes;
 mod scores;
 mod watcher;
 
-pub use config::Config;
+pub use config::{Config, ENV_HELP};
 pub use scores::{Scores, Snapshot};
 pub use watcher::{POLL_INTERVAL, watch_scores};
 
@@ -39,6 +34,9 @@ use axum::routing::get;
 use kit::vote::Labels;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+
+/// Nothing here takes a body: every route is a GET.
+const BODY_LIMIT: usize = 1024;
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
@@ -72,5 +70,5 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(routes::readyz))
         .route("/static/result.js", get(routes::script))
         .with_state(state);
-    kit::http::with_common_routes(router, 1024)
+    kit::http::with_common_routes(router, BODY_LIMIT)
 }

@@ -11,7 +11,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const BINARY: Binary = Binary {
     name: "result",
     about: "the live results page; reads the tally from PostgreSQL",
-    env_help: "  OPTION_A (Cats), OPTION_B (Dogs), DATABASE_URL or PGHOST (db), PGPORT (5432),\n  PGUSER, PGPASSWORD, PGDATABASE (postgres), PORT (80), RUST_LOG (info), LOG_FORMAT (text|json)",
+    env_help: result::ENV_HELP,
 };
 
 fn main() -> ExitCode {

@@ -1,8 +1,9 @@
 //! The one task that reads the scores from PostgreSQL, for every viewer at once.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::StreamExt;
+use kit::backoff::{ErrorCounter, Outage};
 use kit::postgres_client::{ErrorChain, PgSettings};
 use kit::schema::{self, CHANGES_CHANNEL};
 use tokio::sync::{mpsc, watch};
@@ -16,7 +17,37 @@ use crate::{Scores, Snapshot};
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// A read that takes longer means the connection is not healthy.
 const READ_DEADLINE: Duration = Duration::from_secs(2);
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(3);
+
+/// Each failed session adds one to this counter, the name dashboards know.
+const READ_ERRORS: ErrorCounter = ErrorCounter {
+    name: "postgres_errors_total",
+    labels: &[],
+};
+
+/// Why a session with PostgreSQL ended before shutdown.
+#[derive(Debug, thiserror::Error)]
+enum SessionError {
+    #[error("cannot connect: {}", ErrorChain(.0))]
+    Connect(tokio_postgres::Error),
+    #[error("LISTEN failed: {}", ErrorChain(.0))]
+    Listen(tokio_postgres::Error),
+    #[error("reading the scores failed: {}", ErrorChain(.0))]
+    Read(tokio_postgres::Error),
+    #[error("reading the scores took more than {READ_DEADLINE:?}")]
+    Timeout,
+    /// The connection ended; its task says why when it knows.
+    #[error("the connection closed{}", why_closed(.cause))]
+    Closed {
+        cause: Option<tokio_postgres::Error>,
+    },
+}
+
+fn why_closed(cause: &Option<tokio_postgres::Error>) -> String {
+    cause
+        .as_ref()
+        .map(|e| format!(": {}", ErrorChain(e)))
+        .unwrap_or_default()
+}
 
 /// Keeps `publish` up to date until `shutdown`. Reconnects by itself; while PostgreSQL cannot be
 /// read, the last scores stay published with `stale` set.
@@ -25,29 +56,20 @@ pub async fn watch_scores(
     publish: watch::Sender<Snapshot>,
     shutdown: CancellationToken,
 ) {
-    let mut down_since: Option<Instant> = None;
-    let mut delay = Duration::from_millis(100);
+    let mut outage = Outage::new(
+        "postgres",
+        "serving the last known scores, marked stale, and retrying",
+        READ_ERRORS,
+    );
     while !shutdown.is_cancelled() {
         let mut read_once = false;
-        let error = session(&settings, &publish, &shutdown, &mut read_once).await;
+        let ended = session(&settings, &publish, &shutdown, &mut read_once).await;
         if read_once {
-            delay = Duration::from_millis(100);
-            if let Some(since) = down_since.take() {
-                tracing::info!(down_for = ?since.elapsed(), "PostgreSQL is back");
-            }
+            outage.ok();
         }
-        let Err(error) = error else { return };
+        let Err(error) = ended else { return };
         publish.send_if_modified(|snapshot| !std::mem::replace(&mut snapshot.stale, true));
-        metrics::counter!("postgres_errors_total").increment(1);
-        if down_since.is_none() {
-            down_since = Some(Instant::now());
-            tracing::error!(%error, "cannot read the scores; serving the last known ones and retrying");
-        }
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            () = shutdown.cancelled() => return,
-        }
-        delay = (delay * 2).min(MAX_RETRY_DELAY);
+        outage.failed(&error, &shutdown).await;
     }
 }
 
@@ -58,13 +80,11 @@ async fn session(
     publish: &watch::Sender<Snapshot>,
     shutdown: &CancellationToken,
     read_once: &mut bool,
-) -> Result<(), String> {
-    let (client, mut connection) = settings
-        .connect()
-        .await
-        .map_err(|e| ErrorChain(&e).to_string())?;
+) -> Result<(), SessionError> {
+    let (client, mut connection) = settings.connect().await.map_err(SessionError::Connect)?;
     // The connection must be polled for notifications to arrive; a task does that and
-    // forwards them. It ends when the client is dropped or the server goes away.
+    // forwards them. It ends when the client is dropped or the server goes away, with the
+    // connection's error if there was one.
     let (changed_tx, mut changed) = mpsc::unbounded_channel::<()>();
     let driver = tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
@@ -74,16 +94,16 @@ async fn session(
                     let _ = changed_tx.send(());
                 }
                 Ok(_) => {}
-                Err(e) => return ErrorChain(&e).to_string(),
+                Err(e) => return Some(e),
             }
         }
-        "the connection closed".to_owned()
+        None
     });
     let result = async {
         client
             .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
             .await
-            .map_err(|e| ErrorChain(&e).to_string())?;
+            .map_err(SessionError::Listen)?;
         let mut tick = tokio::time::interval(POLL_INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -93,7 +113,7 @@ async fn session(
                 _ = tick.tick() => {}
                 notified = changed.recv() => {
                     if notified.is_none() {
-                        return Err("the connection closed".to_owned());
+                        return Err(SessionError::Closed { cause: None });
                     }
                     // A burst of commits needs one read, not one each.
                     while changed.try_recv().is_ok() {}
@@ -101,8 +121,8 @@ async fn session(
             }
             let scores = tokio::time::timeout(READ_DEADLINE, schema::read_counts(&client))
                 .await
-                .map_err(|_| "reading the scores timed out".to_owned())?
-                .map_err(|e| ErrorChain(&e).to_string())?;
+                .map_err(|_| SessionError::Timeout)?
+                .map_err(SessionError::Read)?;
             *read_once = true;
             let fresh = Snapshot {
                 scores: Scores {
@@ -120,12 +140,12 @@ async fn session(
     }
     .await;
     drop(client);
-    let driver_error = driver.await.unwrap_or_default();
-    result.map_err(|e| {
-        if e == "the connection closed" {
-            driver_error
-        } else {
-            e
-        }
+    // Only the connection's task knows why it closed.
+    let driver_error = driver.await.ok().flatten();
+    result.map_err(|e| match e {
+        SessionError::Closed { .. } => SessionError::Closed {
+            cause: driver_error,
+        },
+        other => other,
     })
 }

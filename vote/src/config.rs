@@ -5,6 +5,10 @@ use kit::vote::Labels;
 use crate::PageSettings;
 use crate::origin::TrustedOrigins;
 
+/// The environment variables read here, as a Markdown table: the crate's documentation and
+/// `--help` both show this one text.
+pub const ENV_HELP: &str = include_str!("env.md");
+
 /// The vote app's settings, read once at start.
 #[derive(Debug, Clone)]
 pub struct Config {

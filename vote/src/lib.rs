@@ -10,15 +10,7 @@
 //!
 //! Run it: `REDIS_HOST=127.0.0.1 PORT=8080 cargo run -p vote`, then open http://127.0.0.1:8080.
 //!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `OPTION_A`, `OPTION_B` | `Cats`, `Dogs` | the labels |
-//! | `REDIS_HOST`, `REDIS_PORT` / `REDIS_URL` | `redis`, `6379` | the vote queue |
-//! | `PORT` | `80` | HTTP port |
-//! | `RESULT_URL` | unset | when set, the page links to the result page |
-//! | `TRUSTED_ORIGINS` | unset | comma-separated origins (`https://vote.example.com`) whose pages may post votes besides the vote app's own (a proxy that rewrites `Host`) |
-//! | `HOSTNAME` | the kernel's | shown as "Processed by container ID" |
-//! | `RUST_LOG`, `LOG_FORMAT` | `info`, `text` | logs |
+#![doc = include_str!("env.md")]
 
 mod config;
 mod error;
@@ -27,7 +19,7 @@ mod queue;
 mod routes;
 mod voter;
 
-pub use config::Config;
+pub use config::{Config, ENV_HELP};
 pub use error::VoteError;
 pub use kit::vote::Labels;
 pub use origin::{BadOrigin, CrossSite, TrustedOrigins};

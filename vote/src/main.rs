@@ -9,7 +9,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const BINARY: Binary = Binary {
     name: "vote",
     about: "the voting page; records votes on the Redis list `votes`",
-    env_help: "  OPTION_A (Cats), OPTION_B (Dogs), REDIS_HOST (redis), REDIS_PORT (6379), REDIS_URL,\n  PORT (80), RESULT_URL, HOSTNAME, RUST_LOG (info), LOG_FORMAT (text|json),\n  TRUSTED_ORIGINS (comma-separated origins, e.g. https://vote.example.com, whose pages may post votes)",
+    env_help: vote::ENV_HELP,
 };
 
 fn main() -> ExitCode {
@@ -18,10 +18,7 @@ fn main() -> ExitCode {
         Config::from_env,
         |config| config.port,
         |config, shutdown| async move {
-            let redis = config
-                .redis
-                .shared_connection()
-                .map_err(anyhow::Error::msg)?;
+            let redis = config.redis.shared_connection()?;
             let listener = service::listen(config.port).await?;
             tracing::info!(
                 port = config.port,

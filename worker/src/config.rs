@@ -4,6 +4,10 @@ use kit::config::{ConfigError, Env};
 use kit::postgres_client::PgSettings;
 use kit::redis_client::RedisSettings;
 
+/// The environment variables read here, as a Markdown table: the crate's documentation and
+/// `--help` both show this one text.
+pub const ENV_HELP: &str = include_str!("env.md");
+
 /// The worker's settings, read once at start.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use deadpool_postgres::Pool as PgPool;
+use kit::backoff::{ErrorCounter, Outage};
 use kit::postgres_client::ErrorChain;
 use kit::vote::VoteMessage;
 use redis::aio::ConnectionManager;
@@ -13,7 +14,6 @@ use crate::Config;
 use crate::apply;
 use crate::dead_letter::DeadLetter;
 use crate::orphans::MissingOwners;
-use crate::outage::Outage;
 use crate::queue::Queue;
 
 /// A transaction that has not finished by then is abandoned and retried; retrying is safe
@@ -36,6 +36,17 @@ enum DatabaseError {
     #[error("the transaction did not finish within {COMMIT_DEADLINE:?}")]
     Deadline,
 }
+
+/// Votes wait in Redis whichever backend is down: an outage loses nothing.
+const WHILE_DOWN: &str = "retrying with backoff, votes are kept";
+const REDIS_ERRORS: ErrorCounter = ErrorCounter {
+    name: "worker_backend_errors_total",
+    labels: &[("backend", "redis")],
+};
+const POSTGRES_ERRORS: ErrorCounter = ErrorCounter {
+    name: "worker_backend_errors_total",
+    labels: &[("backend", "postgres")],
+};
 
 /// Everything the loop needs.
 pub struct Worker {
@@ -82,8 +93,8 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
         heartbeat_ttl,
         housekeeping_stop.clone(),
     ));
-    let mut redis = Outage::new("redis");
-    let mut pg = Outage::new("postgres");
+    let mut redis = Outage::new("redis", WHILE_DOWN, REDIS_ERRORS);
+    let mut pg = Outage::new("postgres", WHILE_DOWN, POSTGRES_ERRORS);
 
     migrate(&postgres, &mut pg, &shutdown).await;
     // The processing list must hold exactly the batch in hand, since acknowledging empties it.

@@ -1,15 +1,16 @@
 //! The worker's small HTTP interface: `/healthz`, `/readyz`, `/metrics`.
 
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::get;
 use deadpool_postgres::Pool as PgPool;
+use kit::readiness::Readiness;
+use kit::{postgres_client, redis_client};
 use redis::aio::ConnectionManager;
 
-const CHECK_DEADLINE: Duration = Duration::from_millis(1500);
+/// Nothing here takes a body: every route is a GET.
+const BODY_LIMIT: usize = 1024;
 
 /// What the readiness check talks to.
 #[derive(Clone)]
@@ -28,35 +29,14 @@ pub fn app(state: HealthState) -> Router {
     let router = Router::new()
         .route("/readyz", get(readyz))
         .with_state(state);
-    kit::http::with_common_routes(router, 1024)
+    kit::http::with_common_routes(router, BODY_LIMIT)
 }
 
 /// Ready when both Redis and PostgreSQL answer; the body says which one does not.
-async fn readyz(State(state): State<HealthState>) -> (StatusCode, String) {
-    let redis = tokio::time::timeout(CHECK_DEADLINE, kit::redis_client::ping(&state.redis));
-    let postgres = tokio::time::timeout(CHECK_DEADLINE, async {
-        let client = state.postgres.get().await.map_err(|e| e.to_string())?;
-        client
-            .simple_query("SELECT 1")
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    });
-    let (redis, postgres) = tokio::join!(redis, postgres);
-    let mut problems = Vec::new();
-    if !matches!(redis, Ok(Ok(()))) {
-        problems.push("Redis is not reachable");
-    }
-    if !matches!(postgres, Ok(Ok(()))) {
-        problems.push("PostgreSQL is not reachable");
-    }
-    if problems.is_empty() {
-        (StatusCode::OK, "ready\n".to_owned())
-    } else {
-        tracing::warn!(?redis, ?postgres, "not ready");
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("{}.\n", problems.join("; ")),
-        )
-    }
+async fn readyz(State(state): State<HealthState>) -> Response {
+    Readiness::new()
+        .reachable("Redis", redis_client::ping(&state.redis))
+        .reachable("PostgreSQL", postgres_client::ping(&state.postgres))
+        .answer()
+        .await
 }

@@ -24,15 +24,7 @@
 //! Run it: `REDIS_HOST=127.0.0.1 DATABASE_URL=postgres://postgres:postgres@127.0.0.1/postgres
 //! PORT=8082 cargo run -p worker`.
 //!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `REDIS_HOST`, `REDIS_PORT` / `REDIS_URL` | `redis`, `6379` | the vote queue |
-//! | `DATABASE_URL` or `PGHOST` `PGPORT` `PGUSER` `PGPASSWORD` `PGDATABASE` | `db` `5432` `postgres` `postgres` `postgres` | the database |
-//! | `PORT` | `80` | `/healthz`, `/readyz`, `/metrics` |
-//! | `BATCH_SIZE` | `1000` | most votes per transaction |
-//! | `HEARTBEAT_TTL_MS` | `10000` | a silent worker's batch is recovered after this |
-//! | `WORKER_ID` | hostname + random suffix | names this worker's processing list |
-//! | `RUST_LOG`, `LOG_FORMAT` | `info`, `text` | logs |
+#![doc = include_str!("env.md")]
 
 mod apply;
 mod config;
@@ -40,13 +32,12 @@ mod dead_letter;
 mod drain;
 mod health;
 mod orphans;
-mod outage;
 mod queue;
 #[cfg(test)]
 mod queue_tests;
 mod scripts;
 
-pub use config::Config;
+pub use config::{Config, ENV_HELP};
 pub use drain::{Worker, run};
 pub use health::{HealthState, app};
 pub use queue::{PROCESSING_PREFIX, heartbeat_key, processing_key};

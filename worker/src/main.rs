@@ -10,7 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const BINARY: Binary = Binary {
     name: "worker",
     about: "moves votes from the Redis list `votes` into the PostgreSQL table `votes`",
-    env_help: "  REDIS_HOST (redis), REDIS_PORT (6379), REDIS_URL, DATABASE_URL or PGHOST (db), PGPORT,\n  PGUSER, PGPASSWORD, PGDATABASE (postgres), PORT (80), BATCH_SIZE (1000),\n  HEARTBEAT_TTL_MS (10000), WORKER_ID (hostname-random), RUST_LOG, LOG_FORMAT",
+    env_help: worker::ENV_HELP,
 };
 
 fn main() -> ExitCode {
@@ -19,11 +19,8 @@ fn main() -> ExitCode {
         Config::from_env,
         |config| config.port,
         |config, shutdown| async move {
-            let redis = config
-                .redis
-                .shared_connection()
-                .map_err(anyhow::Error::msg)?;
-            let postgres = config.postgres.pool(4).map_err(anyhow::Error::msg)?;
+            let redis = config.redis.shared_connection()?;
+            let postgres = config.postgres.pool(4)?;
             let listener = service::listen(config.port).await?;
             tracing::info!(
                 port = config.port,

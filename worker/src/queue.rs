@@ -48,7 +48,7 @@ pub struct Taken {
 pub struct Queue {
     settings: RedisSettings,
     shared: ConnectionManager,
-    /// The connection BLMOVE blocks on; never the pool's, whose response timeout is shorter.
+    /// The connection BLMOVE blocks on; never the shared one, whose response timeout is shorter.
     blocking: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     worker_id: String,
     processing: String,

@@ -69,28 +69,32 @@ async fn serves_answers_healthcheck_and_exits_0_promptly_on_sigterm_and_sigint()
     }
 }
 
-#[tokio::test]
-async fn log_format_json_writes_one_json_object_per_line() {
-    let redis = RedisServer::start().await;
+/// Runs the counter with `envs` until it is healthy, stops it, and returns what it logged.
+async fn logs_of_a_run(envs: &[(&str, String)]) -> String {
     let port = free_port();
-    let mut child = service_command(
-        BIN,
-        &[
-            ("REDIS_URL", redis.url()),
-            ("BIND_PORT", port.to_string()),
-            ("LOG_FORMAT", "json".to_owned()),
-        ],
-    )
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("spawn counter");
+    let mut envs = envs.to_vec();
+    envs.push(("BIND_PORT", port.to_string()));
+    let mut child = service_command(BIN, &envs)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn counter");
     wait_until(Duration::from_secs(10), || async {
         healthcheck(BIN, "BIND_PORT", port)
     })
     .await;
     stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
     let output = child.wait_with_output().expect("output");
-    let logs = String::from_utf8_lossy(&output.stderr);
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn log_format_json_writes_one_json_object_per_line() {
+    let redis = RedisServer::start().await;
+    let logs = logs_of_a_run(&[
+        ("REDIS_URL", redis.url()),
+        ("LOG_FORMAT", "json".to_owned()),
+    ])
+    .await;
     assert!(logs.lines().count() >= 2, "{logs}");
     for line in logs.lines() {
         let entry: serde_json::Value =
@@ -105,18 +109,7 @@ async fn log_format_json_writes_one_json_object_per_line() {
 
 #[tokio::test]
 async fn text_logs_have_no_colour_codes_when_stderr_is_not_a_terminal() {
-    let port = free_port();
-    let mut child = service_command(BIN, &[("BIND_PORT", port.to_string())])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn counter");
-    wait_until(Duration::from_secs(10), || async {
-        healthcheck(BIN, "BIND_PORT", port)
-    })
-    .await;
-    stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
-    let output = child.wait_with_output().expect("output");
-    let logs = String::from_utf8_lossy(&output.stderr);
+    let logs = logs_of_a_run(&[]).await;
     assert!(logs.contains("counter listening"), "{logs}");
     assert!(!logs.contains('\x1b'), "escape codes in a pipe: {logs:?}");
 }

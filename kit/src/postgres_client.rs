@@ -76,10 +76,6 @@ impl PgSettings {
         Ok(Self { config })
     }
 
-    pub fn from_url(url: &str) -> Result<Self, String> {
-        Self::from_env(&Env::from_pairs([("DATABASE_URL", url)])).map_err(|e| e.to_string())
-    }
-
     pub fn with_application_name(mut self, name: &str) -> Self {
         self.config.application_name(name);
         self

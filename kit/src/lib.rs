@@ -3,15 +3,15 @@
 //!
 //! - [`config`]: environment variables read once into typed settings, with one-line errors that
 //!   name the variable;
-//! - [`redis_client`] and [`postgres_client`]: the shared Redis connection, the PostgreSQL pool
-//!   and dedicated connections, with bounded timeouts, so a dead backend turns into a quick
-//!   error instead of a hung request; [`backoff`]: an outage logged once, retried with a capped
-//!   backoff;
+//! - [`redis_client`] (feature `redis`) and [`postgres_client`] (feature `postgres`): the shared
+//!   Redis connection, the PostgreSQL pool and dedicated connections, with bounded timeouts, so
+//!   a dead backend turns into a quick error instead of a hung request; [`backoff`]: an outage
+//!   logged once, retried with a capped backoff;
 //! - [`telemetry`]: `tracing` logs (`RUST_LOG`, `LOG_FORMAT=json`) and the one Prometheus recorder;
 //! - [`http`]: `/healthz`, `/metrics`, request metrics, the 404 fallback and body limits;
 //!   [`readiness`]: `/readyz` from named checks;
-//! - [`vote`] and [`schema`]: the queue message and the PostgreSQL tables, shared by the vote app,
-//!   the worker and the result app;
+//! - [`vote`] and [`schema`] (feature `postgres`): the queue message and the PostgreSQL tables,
+//!   shared by the vote app, the worker and the result app;
 //! - [`server`]: serving HTTP with a header-read timeout and a connection cap, until a stop
 //!   signal ([`shutdown`]);
 //! - [`service`]: the shared `main` of every binary, including its `healthcheck` subcommand
@@ -26,10 +26,13 @@ pub mod config;
 pub mod healthcheck;
 pub mod host_check;
 pub mod http;
+#[cfg(feature = "postgres")]
 pub mod postgres_client;
 pub mod readiness;
+#[cfg(feature = "redis")]
 pub mod redis_client;
 pub mod request_metrics;
+#[cfg(feature = "postgres")]
 pub mod schema;
 pub mod server;
 pub mod service;

@@ -97,10 +97,6 @@ impl PgSettings {
         Ok(Self { config })
     }
 
-    pub fn from_url(url: &str) -> Result<Self, ConfigError> {
-        Self::from_env(&Env::from_pairs([("DATABASE_URL", url)]))
-    }
-
     pub fn with_application_name(mut self, name: &str) -> Self {
         self.config.application_name(name);
         self

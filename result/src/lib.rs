@@ -25,7 +25,7 @@ mod watcher;
 
 pub use config::{Config, ENV_HELP};
 pub use scores::{Scores, Snapshot};
-pub use watcher::{POLL_INTERVAL, watch_scores};
+pub use watcher::watch_scores;
 
 use std::sync::Arc;
 

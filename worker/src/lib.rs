@@ -40,4 +40,4 @@ mod scripts;
 pub use config::{Config, ENV_HELP};
 pub use drain::{Worker, run};
 pub use health::{HealthState, app};
-pub use queue::{PROCESSING_PREFIX, heartbeat_key, processing_key};
+pub use queue::{PROCESSING_PREFIX, processing_key};

@@ -11,9 +11,7 @@
 mod activity;
 mod limits;
 
-pub use limits::{
-    ConnectionLimits, HEADER_READ_TIMEOUT, IDLE_GRACE, MAX_CONNECTIONS, raise_descriptor_limit,
-};
+pub use limits::{ConnectionLimits, raise_descriptor_limit};
 
 use std::convert::Infallible;
 use std::pin::pin;

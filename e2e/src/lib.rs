@@ -4,7 +4,10 @@
 //! - `tests/pipeline.rs`: vote → Redis → workers → PostgreSQL → result, over HTTP;
 //! - `tests/browser.rs`: the pages in headless Chromium through chromedriver
 //!   (`apt-get install chromium chromium-driver`); screenshots go to
-//!   `target/e2e-screenshots/`.
+//!   `target/e2e-screenshots/`;
+//! - `tests/scripts.rs`: `scripts/run-local` stopped with Ctrl-C as a terminal sends it, and
+//!   `bench/run`'s command line;
+//! - `tests/docs.rs`: every variable a service reads is in its `--help` and the README.
 //!
 //! Run them with `cargo test -p e2e`.
 

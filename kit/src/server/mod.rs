@@ -129,7 +129,10 @@ async fn reserve_room(
         );
     }
     loop {
-        make_room.send_replace(Instant::now() - limits.idle_grace);
+        // `checked_sub`: a grace longer than the clock has run would panic; everyone idle
+        // qualifies then.
+        let cutoff = Instant::now().checked_sub(limits.idle_grace);
+        make_room.send_replace(cutoff.unwrap_or_else(Instant::now));
         metrics::counter!("http_connection_cap_reached_total").increment(1);
         tokio::select! {
             permit = room.clone().acquire_owned() => {

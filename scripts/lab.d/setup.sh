@@ -1,0 +1,85 @@
+# shellcheck shell=bash
+# Checked alone, a sourced file sees neither the variables it reads from scripts/lab and the
+# earlier steps nor the ones it sets for the later steps: `shellcheck -x scripts/lab` sees all.
+# shellcheck disable=SC2034,SC2154
+# Setup (sourced by scripts/lab): engine, stand-in base images, vendored crates, compose, ports, image build.
+
+title "setup"
+if [ "$mode" = private ]; then
+    if ! engine status; then
+        engine_started=1
+        quiet engine start || die "start the private Docker engine"
+    fi
+    eval "$(engine env)"
+    export REDIS_IMAGE=${REDIS_IMAGE:-redis:7-bookworm} POSTGRES_IMAGE=${POSTGRES_IMAGE:-postgres:15-bookworm}
+    # the images the build needs now; Redis and PostgreSQL are built during the cargo build
+    base_images debian rust || die "build the stand-in base images debian:bookworm-slim, rust:1-bookworm"
+    # Containers here cannot reach crates.io: the build uses crates vendored on the host.
+    if [ ! -d vendor ]; then vendor_created=1; fi
+    t0=$(now_ms)
+    if ! cargo vendor --locked vendor >"$tmp/vendor.log" 2>&1 &&
+        ! cargo vendor --locked --offline vendor >"$tmp/vendor.log" 2>&1; then
+        tail -n 20 "$tmp/vendor.log"
+        die "cargo vendor --locked vendor"
+    fi
+    note "crates vendored into ./vendor in $(secs_since "$t0") s ($(find vendor -mindepth 1 -maxdepth 1 -type d | wc -l) crates)"
+else
+    export REDIS_IMAGE=${REDIS_IMAGE:-redis:7-alpine} POSTGRES_IMAGE=${POSTGRES_IMAGE:-postgres:15-alpine}
+fi
+docker info >/dev/null 2>&1 || die "a Docker engine answers (docker info)"
+# BuildKit: parallel stages and an incremental build context (the Dockerfile also works without).
+export DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1
+if [ -n "${LAB_COMPOSE:-}" ]; then
+    read -r -a COMPOSE <<<"$LAB_COMPOSE"
+elif docker compose version >/dev/null 2>&1; then
+    COMPOSE=(docker compose)
+else
+    COMPOSE=(docker-compose)
+fi
+COUNTER_PORT=$(pick_port 5000)
+VOTE_PORT=$(pick_port 8080)
+RESULT_PORT=$(pick_port 8081)
+WALK_PORT=$(pick_port 5001)
+export COUNTER_PORT VOTE_PORT RESULT_PORT PUBLISH_IP=127.0.0.1 IMAGE_PREFIX=votelab IMAGE_TAG=latest
+note "engine: $(docker version -f 'server {{.Server.Version}}, client {{.Client.Version}}'); compose: ${COMPOSE[*]} ($("${COMPOSE[@]}" version --short 2>/dev/null || echo '?'))"
+note "images: REDIS_IMAGE=$REDIS_IMAGE POSTGRES_IMAGE=$POSTGRES_IMAGE; ports on 127.0.0.1: counter $COUNTER_PORT, vote $VOTE_PORT, result $RESULT_PORT (walkthrough: $WALK_PORT)"
+
+# leftovers of an interrupted run
+remove_project
+for c in web db; do
+    if docker inspect "$c" >/dev/null 2>&1 &&
+        [ "$(docker inspect -f '{{index .Config.Labels "votelab.lab"}}' "$c")" != 1 ]; then
+        die "a container named $c exists that the lab did not create: remove it or use another engine"
+    fi
+done
+step1_started=1
+step1_cleanup
+
+title "build the images (compose build: one shared cargo build, one image per service)"
+t0=$(now_ms)
+printf '$ %s\n' "$(shown compose --profile seed build)"
+timeout 1800 "${COMPOSE[@]}" "${compose_files[@]}" --profile seed build >"$tmp/build.log" 2>&1 &
+build_pid=$!
+if [ "$mode" = private ]; then
+    note "meanwhile, the stand-ins of Redis and PostgreSQL:"
+    base_images redis postgres || die "build the stand-in base images redis:7-bookworm, postgres:15-bookworm"
+fi
+wait "$build_pid"
+build_rc=$?
+build_pid=
+if [ "$build_rc" != 0 ]; then
+    grep -vE '^#[0-9]+ (sha256:|CACHED|DONE 0)' "$tmp/build.log" | tail -n 40 | indent
+    die "compose build (exit code $build_rc$([ "$build_rc" != 124 ] || echo ': timed out after 30 min'))"
+fi
+build_s=$(secs_since "$t0")
+# cargo's lines: the dependencies (deps stage), then the workspace (build stage); none if cached
+grep -E '^#[0-9]+ [0-9.]+ +(crates:|Finished)' "$tmp/build.log" | sed -E 's/^#[0-9]+ [0-9.]+ +//' | indent
+ok "images built in $build_s s"
+run docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' --filter "reference=$IMAGE_PREFIX/*:$IMAGE_TAG"
+for s in counter vote worker result; do
+    img=$IMAGE_PREFIX/$s:$IMAGE_TAG
+    check "image $s: non-root user, exec-form ENTRYPOINT, HEALTHCHECK through '$s healthcheck'" eq \
+        "$(docker image inspect -f '{{.Config.User}} {{json .Config.Entrypoint}} {{json .Config.Healthcheck.Test}}' "$img")" \
+        "10001:10001 [\"/usr/local/bin/$s\"] [\"CMD\",\"/usr/local/bin/$s\",\"healthcheck\"]"
+done
+

@@ -1,7 +1,7 @@
 //! The real `counter` binary: configuration errors, JSON logs, the healthcheck subcommand, and
 //! stopping on SIGTERM (`docker stop`) or SIGINT (Ctrl-C).
 
-use std::process::Stdio;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use test_servers::{
@@ -33,21 +33,16 @@ async fn serves_answers_healthcheck_and_exits_0_promptly_on_sigterm_and_sigint()
             !healthcheck(BIN, "BIND_PORT", port),
             "nothing is listening yet"
         );
-        let mut child = service_command(
+        let mut command = service_command(
             BIN,
             &[
                 ("REDIS_HOST", redis.host().to_owned()),
                 ("REDIS_PORT", redis.port().to_string()),
                 ("BIND_PORT", port.to_string()),
             ],
-        )
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn counter");
-        wait_until(Duration::from_secs(10), || async {
-            healthcheck(BIN, "BIND_PORT", port)
-        })
-        .await;
+        );
+        command.stderr(Stdio::null());
+        let mut child = spawn_healthy(command, port).await;
         let body = reqwest::get(format!("http://127.0.0.1:{port}/"))
             .await
             .expect("GET /")
@@ -69,19 +64,25 @@ async fn serves_answers_healthcheck_and_exits_0_promptly_on_sigterm_and_sigint()
     }
 }
 
+/// Starts `command` (the counter, listening on `port`) and waits until it answers its
+/// healthcheck.
+async fn spawn_healthy(mut command: Command, port: u16) -> Child {
+    let child = command.spawn().expect("spawn counter");
+    wait_until(Duration::from_secs(10), || async {
+        healthcheck(BIN, "BIND_PORT", port)
+    })
+    .await;
+    child
+}
+
 /// Runs the counter with `envs` until it is healthy, stops it, and returns what it logged.
 async fn logs_of_a_run(envs: &[(&str, String)]) -> String {
     let port = free_port();
     let mut envs = envs.to_vec();
     envs.push(("BIND_PORT", port.to_string()));
-    let mut child = service_command(BIN, &envs)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn counter");
-    wait_until(Duration::from_secs(10), || async {
-        healthcheck(BIN, "BIND_PORT", port)
-    })
-    .await;
+    let mut command = service_command(BIN, &envs);
+    command.stderr(Stdio::piped());
+    let mut child = spawn_healthy(command, port).await;
     stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
     let output = child.wait_with_output().expect("output");
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -123,25 +124,21 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 async fn a_flood_of_idle_and_half_sent_connections_never_stops_it_answering() {
     let port = free_port();
     // `ulimit -n` sets both the soft and the hard limit: the service cannot raise it.
-    let mut child = service_command(
+    let mut command = service_command(
         "sh",
         &[
             ("BIND_PORT", port.to_string()),
             ("REDIS_PORT", free_port().to_string()),
         ],
-    )
-    .args([
-        "-c",
-        &format!("ulimit -n {SMALL_DESCRIPTOR_LIMIT} && exec \"$0\""),
-        BIN,
-    ])
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("spawn counter");
-    wait_until(Duration::from_secs(10), || async {
-        healthcheck(BIN, "BIND_PORT", port)
-    })
-    .await;
+    );
+    command
+        .args([
+            "-c",
+            &format!("ulimit -n {SMALL_DESCRIPTOR_LIMIT} && exec \"$0\""),
+            BIN,
+        ])
+        .stderr(Stdio::null());
+    let mut child = spawn_healthy(command, port).await;
 
     let mut flood = Vec::new();
     for i in 0..SMALL_DESCRIPTOR_LIMIT * 2 {

@@ -1,11 +1,11 @@
 //! The counter's HTTP contract, in process, against a real Redis.
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use counter::{AppState, Config, app};
-use http_body_util::BodyExt;
 use kit::config::Env;
 use test_servers::RedisServer;
+use test_servers::oneshot::{self, with_host};
 use tower::ServiceExt;
 
 fn counter_for(redis: &RedisServer) -> axum::Router {
@@ -19,30 +19,10 @@ fn counter_for(redis: &RedisServer) -> axum::Router {
     ))
 }
 
-/// Sends `request` as a client on the wire would: with a `Host` header.
+/// Status, content type and body of the counter's answer to `request`.
 async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, String, String) {
-    let response = app
-        .clone()
-        .oneshot(with_host(request))
-        .await
-        .expect("infallible");
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap_or_default().to_owned())
-        .unwrap_or_default();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
+    let answer = oneshot::send(app, request).await;
+    (answer.status, answer.content_type().to_owned(), answer.body)
 }
 
 fn get(path: &str) -> Request<Body> {
@@ -139,15 +119,6 @@ async fn health_readiness_and_metrics() {
         metrics.contains(r#"http_requests_total{route="/",method="GET",status="503"}"#),
         "{metrics}"
     );
-}
-
-fn with_host(mut request: Request<Body>) -> Request<Body> {
-    if !request.headers().contains_key(header::HOST) {
-        request
-            .headers_mut()
-            .insert(header::HOST, HeaderValue::from_static("localhost"));
-    }
-    request
 }
 
 #[tokio::test]

@@ -50,6 +50,7 @@ mod binaries;
 mod binary;
 mod chromedriver;
 mod database;
+pub mod oneshot;
 mod port;
 mod postgres_server;
 mod process;

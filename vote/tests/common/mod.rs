@@ -3,13 +3,11 @@
 #![allow(dead_code)] // Each test file uses its own part of it.
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, StatusCode, header};
-use http_body_util::BodyExt;
+use axum::http::{Request, header};
 use kit::config::Env;
 use kit::vote::QUEUE;
 use redis::AsyncCommands;
 use test_servers::RedisServer;
-use tower::ServiceExt;
 use vote::{AppState, Config, app};
 
 /// What Chromium sends in Accept when it navigates, a form POST included.
@@ -34,60 +32,7 @@ pub fn vote_app(redis: &RedisServer, extra: &[(&str, &str)]) -> axum::Router {
     ))
 }
 
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: axum::http::HeaderMap,
-    pub body: String,
-}
-
-impl Answer {
-    pub fn cookies(&self) -> Vec<&str> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .map(|v| v.to_str().expect("ascii cookie"))
-            .collect()
-    }
-
-    pub fn cookie(&self, name: &str) -> Option<String> {
-        self.cookies().iter().find_map(|c| {
-            c.split(';')
-                .next()
-                .and_then(|pair| pair.strip_prefix(&format!("{name}=")))
-                .map(str::to_owned)
-        })
-    }
-
-    pub fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .map_or("", |v| v.to_str().expect("ascii content type"))
-    }
-}
-
-/// Sends `request` as a client on the wire would: with a `Host` header (`localhost` unless it
-/// has one).
-pub async fn send(app: &axum::Router, mut request: Request<Body>) -> Answer {
-    if !request.headers().contains_key(header::HOST) {
-        request
-            .headers_mut()
-            .insert(header::HOST, HeaderValue::from_static("localhost"));
-    }
-    let response = app.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }
-}
+pub use test_servers::oneshot::send;
 
 /// A vote POST with `headers` (name, value) and nothing else but the form's content type.
 pub fn post_with(form: &str, headers: &[(&str, &str)]) -> Request<Body> {

@@ -1,0 +1,114 @@
+//! The `main` every service binary shares, and the running service that each service crate's
+//! `start` returns.
+//!
+//! A service crate has one entry point, `start(config, listener, shutdown)`, which wires the
+//! service (its clients, router and background tasks) and returns a [`Running`] service. Its
+//! binary's `main` passes that function to [`main`]; its tests call the same function on a
+//! loopback listener, so they run the production wiring, never a copy of it.
+
+mod help;
+mod running;
+
+pub use running::{Running, StartError, Stopped};
+
+use std::net::Ipv4Addr;
+use std::process::ExitCode;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{ConfigError, Env};
+use crate::{healthcheck, server, shutdown, telemetry};
+
+/// What a service binary needs to say about itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Binary {
+    /// The binary's name, used in messages.
+    pub name: &'static str,
+    /// One line on what it does, for `--help`.
+    pub about: &'static str,
+    /// The environment variables it reads, for `--help`: the Markdown table (variable, default,
+    /// meaning) that the crate's documentation includes too, so both say the same.
+    pub env_help: &'static str,
+}
+
+/// Runs a service binary with this process's environment and arguments. `parse` reads the
+/// typed configuration; a bad value stops the process at once with exit code 2 and one line
+/// naming the variable. `port` says where to listen (on every IPv4 interface, where containers
+/// publish ports from) and where the `healthcheck` subcommand looks. `start` is the service
+/// crate's entry point; the service runs until SIGTERM or SIGINT. A failure to start, or an
+/// error the service stops with, is logged and gives exit code 1.
+pub fn main<C>(
+    binary: Binary,
+    parse: impl FnOnce(&Env) -> Result<C, ConfigError>,
+    port: impl FnOnce(&C) -> u16,
+    start: impl FnOnce(C, TcpListener, CancellationToken) -> Result<Running, StartError>,
+) -> ExitCode {
+    let name = binary.name;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let healthcheck = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => false,
+        ["healthcheck"] => true,
+        ["-h" | "--help" | "help"] => {
+            println!("{}", help::usage(&binary));
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprintln!("{name}: unexpected arguments {args:?}; usage: {name} [healthcheck|--help]");
+            return ExitCode::from(2);
+        }
+    };
+    let env = Env::from_process();
+    let config = match parse(&env) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{name}: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let port = port(&config);
+    if healthcheck {
+        return healthcheck::run(port);
+    }
+    if let Err(e) = telemetry::init_tracing(&env) {
+        eprintln!("{name}: configuration error: {e}");
+        return ExitCode::from(2);
+    }
+    match server::raise_descriptor_limit() {
+        Ok(limit) => tracing::debug!(limit, "open-files limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-files limit"),
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("{name}: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let listener = match TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::error!("{name} failed: cannot listen on port {port}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let stopped = match start(config, listener, shutdown::on_signal()) {
+            Ok(running) => running.stopped().await.map_err(anyhow::Error::from),
+            Err(e) => Err(anyhow::Error::from(e)),
+        };
+        match stopped {
+            Ok(()) => {
+                tracing::info!("{name} stopped");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!("{name} failed: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

@@ -1,0 +1,83 @@
+//! One request on a connection of its own, as a client on the wire sends it, and the answer
+//! read whole: for tests of what a service answers.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// What the router answered, body read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn cookies(&self) -> Vec<&str> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().expect("ascii cookie"))
+            .collect()
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies().iter().find_map(|c| {
+            c.split(';')
+                .next()
+                .and_then(|pair| pair.strip_prefix(&format!("{name}=")))
+                .map(str::to_owned)
+        })
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map_or("", |v| v.to_str().expect("ascii content type"))
+    }
+}
+
+/// `request` with the `Host` header every HTTP/1.1 client sends (`localhost` unless it has one):
+/// the services refuse HTTP/1.1 requests without it.
+pub fn with_host(mut request: Request<Body>) -> Request<Body> {
+    if !request.headers().contains_key(header::HOST) {
+        request
+            .headers_mut()
+            .insert(header::HOST, HeaderValue::from_static("localhost"));
+    }
+    request
+}
+
+/// Sends `request` ([`with_host`]) to the server at `addr` on a new HTTP/1.1 connection and
+/// reads the whole answer.
+pub async fn send(addr: SocketAddr, request: Request<Body>) -> Answer {
+    let stream = TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap_or_else(|e| panic!("HTTP handshake with {addr}: {e}"));
+    tokio::spawn(connection);
+    let response = sender
+        .send_request(with_host(request))
+        .await
+        .unwrap_or_else(|e| panic!("no answer from {addr}: {e}"));
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap_or_else(|e| panic!("reading the body from {addr}: {e}"))
+        .to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}

@@ -41,6 +41,9 @@ RUN set -eu; \
         mkdir -p "/skeleton/$dir/src"; \
         cp "$manifest" "/skeleton/$manifest"; \
         if [ -f "$dir/build.rs" ]; then cp "$dir/build.rs" "/skeleton/$dir/"; fi; \
+        # a package of tests only (e2e) has no target left once .dockerignore drops tests/;
+        # an empty library keeps the workspace loadable
+        if [ ! -d "$dir/src" ] && [ ! -d "$dir/tests" ]; then mkdir "$dir/src"; : >"$dir/src/lib.rs"; fi; \
         if [ -f "$dir/src/lib.rs" ]; then : >"/skeleton/$dir/src/lib.rs"; fi; \
         if [ -f "$dir/src/main.rs" ]; then echo 'fn main() {}' >"/skeleton/$dir/src/main.rs"; fi; \
         for bin in "$dir"/src/bin/*.rs; do \

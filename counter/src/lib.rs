@@ -27,7 +27,10 @@ pub use error::CounterError;
 
 use axum::Router;
 use axum::routing::get;
+use kit::service::{Running, StartError};
 use redis::aio::ConnectionManager;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// The Redis key the Flask app counts in; kept so both can share one Redis.
 pub const HITS_KEY: &str = "hits";
@@ -35,9 +38,26 @@ pub const HITS_KEY: &str = "hits";
 /// Requests have no business sending bodies here; refuse large ones early.
 const BODY_LIMIT: usize = 16 * 1024;
 
+/// Starts the counter on `listener`, until `shutdown` is cancelled: what `main` and every test
+/// run.
+pub fn start(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<Running, StartError> {
+    let redis = config.redis.shared_connection()?;
+    let running = Running::serve(listener, app(AppState { redis }), shutdown)?;
+    tracing::info!(
+        addr = %running.addr(),
+        redis = %config.redis.display_addr(),
+        "counter listening"
+    );
+    Ok(running)
+}
+
 /// What the handlers share.
 #[derive(Clone)]
-pub struct AppState {
+struct AppState {
     redis: ConnectionManager,
 }
 
@@ -47,14 +67,8 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-impl AppState {
-    pub fn new(redis: ConnectionManager) -> Self {
-        Self { redis }
-    }
-}
-
 /// The counter's HTTP interface.
-pub fn app(state: AppState) -> Router {
+fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/", get(routes::count_visit))
         .route("/readyz", get(routes::readyz))

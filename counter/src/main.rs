@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use counter::{AppState, Config, app};
+use counter::Config;
 use kit::service::{self, Binary};
 
 #[global_allocator]
@@ -17,16 +17,6 @@ fn main() -> ExitCode {
         BINARY,
         Config::from_env,
         |config| config.bind_port,
-        |config, shutdown| async move {
-            let redis = config.redis.shared_connection()?;
-            let listener = service::listen(config.bind_port).await?;
-            tracing::info!(
-                port = config.bind_port,
-                redis = %config.redis.display_addr(),
-                "counter listening"
-            );
-            kit::server::serve(listener, app(AppState::new(redis)), shutdown).await?;
-            Ok(())
-        },
+        counter::start,
     )
 }

@@ -3,20 +3,21 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use counter::{AppState, Config, app};
+use counter::Config;
 use kit::config::Env;
-use test_servers::{RedisServer, TestApp};
+use test_servers::{RedisServer, TestService};
 
-async fn serve_counter(redis: &RedisServer) -> TestApp {
-    let env = Env::from_pairs([("REDIS_URL", redis.url())]);
-    let config = Config::from_env(&env).expect("valid config");
-    TestApp::serve(app(AppState::new(
-        config.redis.shared_connection().expect("redis connection"),
-    )))
-    .await
+async fn serve_counter(redis: &RedisServer) -> TestService {
+    serve_counter_at(&redis.url()).await
 }
 
-async fn visit(client: &reqwest::Client, app: &TestApp) -> (u16, String) {
+async fn serve_counter_at(redis_url: &str) -> TestService {
+    let env = Env::from_pairs([("REDIS_URL", redis_url)]);
+    let config = Config::from_env(&env).expect("valid config");
+    TestService::start(|listener, shutdown| counter::start(config, listener, shutdown))
+}
+
+async fn visit(client: &reqwest::Client, app: &TestService) -> (u16, String) {
     let response = client.get(app.url("/")).send().await.expect("request");
     let status = response.status().as_u16();
     (status, response.text().await.expect("body"))
@@ -118,15 +119,7 @@ async fn a_redis_that_accepts_but_never_answers_also_fails_fast() {
             held.push(socket);
         }
     });
-    let config = Config::from_env(&Env::from_pairs([(
-        "REDIS_URL",
-        format!("redis://127.0.0.1:{port}/"),
-    )]))
-    .expect("valid config");
-    let counter = TestApp::serve(app(AppState::new(
-        config.redis.shared_connection().expect("redis connection"),
-    )))
-    .await;
+    let counter = serve_counter_at(&format!("redis://127.0.0.1:{port}/")).await;
     let started = Instant::now();
     let (status, _) = visit(&reqwest::Client::new(), &counter).await;
     assert_eq!(status, 503);

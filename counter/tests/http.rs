@@ -2,26 +2,23 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use counter::{AppState, Config, app};
+use counter::Config;
 use kit::config::Env;
-use test_servers::RedisServer;
-use test_servers::oneshot::{self, with_host};
-use tower::ServiceExt;
+use test_servers::http::with_host;
+use test_servers::{RedisServer, TestService};
 
-fn counter_for(redis: &RedisServer) -> axum::Router {
+async fn counter_for(redis: &RedisServer) -> TestService {
     let env = Env::from_pairs([
         ("REDIS_HOST", redis.host().to_owned()),
         ("REDIS_PORT", redis.port().to_string()),
     ]);
     let config = Config::from_env(&env).expect("valid config");
-    app(AppState::new(
-        config.redis.shared_connection().expect("redis connection"),
-    ))
+    TestService::start(|listener, shutdown| counter::start(config, listener, shutdown))
 }
 
 /// Status, content type and body of the counter's answer to `request`.
-async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, String, String) {
-    let answer = oneshot::send(app, request).await;
+async fn send(app: &TestService, request: Request<Body>) -> (StatusCode, String, String) {
+    let answer = app.send(request).await;
     (answer.status, answer.content_type().to_owned(), answer.body)
 }
 
@@ -32,7 +29,7 @@ fn get(path: &str) -> Request<Body> {
 #[tokio::test]
 async fn answers_the_flask_apps_exact_text_and_counts() {
     let redis = RedisServer::start().await;
-    let app = counter_for(&redis);
+    let app = counter_for(&redis).await;
     for n in 1..=3 {
         let (status, content_type, body) = send(&app, get("/")).await;
         assert_eq!(status, StatusCode::OK);
@@ -54,7 +51,7 @@ async fn counts_in_the_key_the_flask_app_uses() {
         .query_async::<()>(&mut conn)
         .await
         .expect("SET");
-    let (_, _, body) = send(&counter_for(&redis), get("/")).await;
+    let (_, _, body) = send(&counter_for(&redis).await, get("/")).await;
     assert_eq!(body, "Hello from Redis! I have been seen 42 times.");
 }
 
@@ -65,7 +62,7 @@ async fn a_browser_gets_an_html_page_with_the_same_sentence() {
         .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
         .body(Body::empty())
         .expect("request");
-    let (status, content_type, body) = send(&counter_for(&redis), request).await;
+    let (status, content_type, body) = send(&counter_for(&redis).await, request).await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(
@@ -82,7 +79,7 @@ async fn curl_style_accept_gets_plain_text() {
         .header(header::ACCEPT, "*/*")
         .body(Body::empty())
         .expect("request");
-    let (_, content_type, body) = send(&counter_for(&redis), request).await;
+    let (_, content_type, body) = send(&counter_for(&redis).await, request).await;
     assert!(content_type.starts_with("text/plain"));
     assert_eq!(body, "Hello from Redis! I have been seen 1 times.");
 }
@@ -90,7 +87,7 @@ async fn curl_style_accept_gets_plain_text() {
 #[tokio::test]
 async fn health_readiness_and_metrics() {
     let mut redis = RedisServer::start().await;
-    let app = counter_for(&redis);
+    let app = counter_for(&redis).await;
     send(&app, get("/")).await;
 
     assert_eq!(send(&app, get("/healthz")).await.0, StatusCode::OK);
@@ -124,7 +121,7 @@ async fn health_readiness_and_metrics() {
 #[tokio::test]
 async fn every_error_answer_carries_the_security_headers() {
     let redis = RedisServer::start().await;
-    let app = counter_for(&redis);
+    let app = counter_for(&redis).await;
     let two_hosts = Request::get("/")
         .header(header::HOST, "a")
         .header(header::HOST, "b")
@@ -153,36 +150,29 @@ async fn every_error_answer_carries_the_security_headers() {
         ),
     ];
     for (request, status) in answers {
-        let response = app
-            .clone()
-            .oneshot(request.expect("request"))
-            .await
-            .expect("infallible");
-        assert_eq!(response.status(), status);
+        let response = app.send_exactly(request.expect("request")).await;
+        assert_eq!(response.status, status);
         for name in [
             header::CONTENT_SECURITY_POLICY,
             header::X_CONTENT_TYPE_OPTIONS,
             header::X_FRAME_OPTIONS,
             header::REFERRER_POLICY,
         ] {
-            assert!(
-                response.headers().contains_key(&name),
-                "{status}: no {name}"
-            );
+            assert!(response.headers.contains_key(&name), "{status}: no {name}");
         }
     }
     let http_1_0 = Request::get("/healthz")
         .version(axum::http::Version::HTTP_10)
         .body(Body::empty())
         .expect("request");
-    let response = app.clone().oneshot(http_1_0).await.expect("infallible");
-    assert_eq!(response.status(), StatusCode::OK, "HTTP/1.0 may omit Host");
+    let response = app.send_exactly(http_1_0).await;
+    assert_eq!(response.status, StatusCode::OK, "HTTP/1.0 may omit Host");
 }
 
 #[tokio::test]
 async fn bad_requests_get_4xx_never_5xx() {
     let redis = RedisServer::start().await;
-    let app = counter_for(&redis);
+    let app = counter_for(&redis).await;
     assert_eq!(send(&app, get("/nope")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         send(&app, get("/../etc/passwd")).await.0,

@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use e2e::Lab;
-use test_servers::{CHROMIUM_ARGS, ChromeDriver, TestApp, wait_until};
+use kit::service::Running;
+use test_lab::Lab;
+use test_servers::{CHROMIUM_ARGS, ChromeDriver, TestService, wait_until};
 use thirtyfour::prelude::*;
 
 const SHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/e2e-screenshots");
@@ -346,7 +347,8 @@ fn ballot_stuffing_page(vote_url: &str) -> axum::Router {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_of_another_origin_cannot_vote_through_its_visitors() {
     let lab = Lab::start(0).await;
-    let other = TestApp::serve(ballot_stuffing_page(&lab.vote.url("/"))).await;
+    let page = ballot_stuffing_page(&lab.vote.url("/"));
+    let other = TestService::start(|listener, shutdown| Running::serve(listener, page, shutdown));
     let driver = ChromeDriver::start().await;
     let browser = browser(&driver, "cross-site", true).await;
     // Another site (localhost is not 127.0.0.1), then another port of the same site.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use e2e::Lab;
+use test_lab::Lab;
 use test_servers::wait_until;
 
 fn voter() -> reqwest::Client {

@@ -15,11 +15,12 @@
 //! - [`server`]: serving HTTP with a header-read timeout and a connection cap, until a stop
 //!   signal ([`shutdown`]);
 //! - [`service`]: the shared `main` of every binary, including its `healthcheck` subcommand
-//!   ([`healthcheck`]).
+//!   ([`healthcheck`]), and [`service::Running`], what each service crate's `start` returns.
 //!
-//! Only binaries read the process environment (their `main` calls [`service::main`], which
-//! calls [`config::Env::from_process`]) and bind a port ([`service::listen`]); libraries and
-//! tests pass values in.
+//! Every service crate has the same entry point, `start(config, listener, shutdown)`: its
+//! binary's `main` hands it to [`service::main`], which reads the process environment
+//! ([`config::Env::from_process`]) and binds the port; tests call the same `start` with values
+//! of their own and a loopback listener.
 
 pub mod backoff;
 pub mod config;

@@ -5,7 +5,6 @@ mod common;
 use std::process::Output;
 
 use common::Lab;
-use test_servers::TestApp;
 
 async fn loadgen(args: &[&str]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_loadgen"))
@@ -71,13 +70,7 @@ async fn exits_non_zero_and_names_the_voter_when_the_worker_loses_a_vote() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_counter_hands_out_every_number_once_and_loadgen_says_so() {
     let redis = test_servers::RedisServer::start().await;
-    let config =
-        counter::Config::from_env(&kit::config::Env::from_pairs([("REDIS_URL", redis.url())]))
-            .expect("config");
-    let app = TestApp::serve(counter::app(counter::AppState::new(
-        config.redis.shared_connection().expect("redis connection"),
-    )))
-    .await;
+    let app = test_lab::counter_on(&redis.url());
     let url = app.url("/");
     // The course's experiment: 200 visitors at once.
     let output = loadgen(&["counter", &url, "--clients", "200", "--requests", "1"]).await;

@@ -3,16 +3,11 @@
 mod common;
 
 use common::loadgen;
-use test_servers::TestApp;
+use test_servers::TestService;
 
 /// A service whose `/healthz` answers without any backend.
-async fn app() -> TestApp {
-    let env = kit::config::Env::from_pairs([("REDIS_URL", "redis://127.0.0.1:1/")]);
-    let config = counter::Config::from_env(&env).expect("config");
-    TestApp::serve(counter::app(counter::AppState::new(
-        config.redis.shared_connection().expect("redis connection"),
-    )))
-    .await
+async fn app() -> TestService {
+    test_lab::counter_on("redis://127.0.0.1:1/")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

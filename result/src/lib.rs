@@ -25,44 +25,58 @@ mod watcher;
 
 pub use config::{Config, ENV_HELP};
 pub use scores::{Scores, Snapshot};
-pub use watcher::watch_scores;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use kit::service::{Running, StartError};
 use kit::vote::Labels;
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+
+use watcher::watch_scores;
 
 /// Nothing here takes a body: every route is a GET.
 const BODY_LIMIT: usize = 1024;
 
+/// Starts the result app on `listener`, with its score watcher, until `shutdown` is cancelled:
+/// what `main` and every test run.
+pub fn start(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<Running, StartError> {
+    let (publish, scores) = watch::channel(Snapshot::UNKNOWN);
+    let state = AppState {
+        scores,
+        labels: Arc::new(config.labels),
+        shutdown: shutdown.clone(),
+    };
+    let running = Running::serve(listener, app(state), shutdown.clone())?;
+    tracing::info!(
+        addr = %running.addr(),
+        postgres = %config.postgres.display_addr(),
+        "result listening"
+    );
+    Ok(running.with_task(
+        "score watcher",
+        watch_scores(config.postgres, publish, shutdown),
+    ))
+}
+
 /// What the handlers share.
 #[derive(Debug, Clone)]
-pub struct AppState {
+struct AppState {
     scores: watch::Receiver<Snapshot>,
     labels: Arc<Labels>,
     /// Ends the event streams, which would otherwise keep graceful shutdown waiting forever.
     shutdown: CancellationToken,
 }
 
-impl AppState {
-    pub fn new(
-        scores: watch::Receiver<Snapshot>,
-        labels: Labels,
-        shutdown: CancellationToken,
-    ) -> Self {
-        Self {
-            scores,
-            labels: Arc::new(labels),
-            shutdown,
-        }
-    }
-}
-
 /// The result app's HTTP interface.
-pub fn app(state: AppState) -> Router {
+fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/", get(routes::page))
         .route("/events", get(routes::events))

@@ -4,18 +4,10 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use kit::config::Env;
-use result::{AppState, Config, Snapshot, app, watch_scores};
-use test_servers::{PostgresServer, TestApp, database, wait_until};
-use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
+use result::Config;
+use test_servers::{PostgresServer, TestService, database, wait_until};
 
-struct RunningResult {
-    app: TestApp,
-    stop: CancellationToken,
-    watcher: tokio::task::JoinHandle<()>,
-}
-
-async fn start_result(db_url: &str, extra: &[(&str, &str)]) -> RunningResult {
+async fn start_result(db_url: &str, extra: &[(&str, &str)]) -> TestService {
     let mut pairs = vec![("DATABASE_URL".to_owned(), db_url.to_owned())];
     pairs.extend(
         extra
@@ -23,19 +15,11 @@ async fn start_result(db_url: &str, extra: &[(&str, &str)]) -> RunningResult {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     let config = Config::from_env(&Env::from_pairs(pairs)).expect("valid config");
-    let stop = CancellationToken::new();
-    let (publish, scores) = watch::channel(Snapshot::UNKNOWN);
-    let watcher = tokio::spawn(watch_scores(config.postgres, publish, stop.clone()));
-    let app = TestApp::serve_until(
-        app(AppState::new(scores, config.labels, stop.clone())),
-        stop.clone(),
-    )
-    .await;
-    RunningResult { app, stop, watcher }
+    TestService::start(|listener, shutdown| result::start(config, listener, shutdown))
 }
 
-async fn api(result: &RunningResult) -> serde_json::Value {
-    reqwest::get(result.app.url("/api/results"))
+async fn api(result: &TestService) -> serde_json::Value {
+    reqwest::get(result.url("/api/results"))
         .await
         .expect("GET /api/results")
         .json()
@@ -50,8 +34,8 @@ struct EventStream {
 }
 
 impl EventStream {
-    async fn open(result: &RunningResult) -> Self {
-        let response = reqwest::get(result.app.url("/events"))
+    async fn open(result: &TestService) -> Self {
+        let response = reqwest::get(result.url("/events"))
             .await
             .expect("GET /events");
         assert_eq!(response.status(), 200);
@@ -104,7 +88,7 @@ async fn before_any_table_exists_it_shows_no_votes_yet() {
         (Some(0), Some(0))
     );
     assert_eq!(scores["a_percent"], 50);
-    let page = reqwest::get(result.app.url("/"))
+    let page = reqwest::get(result.url("/"))
         .await
         .expect("GET /")
         .text()
@@ -112,7 +96,6 @@ async fn before_any_table_exists_it_shows_no_votes_yet() {
         .expect("body");
     assert!(page.contains("No votes yet"), "{page}");
     assert!(page.contains("Cats") && page.contains("Dogs"));
-    result.stop.cancel();
 }
 
 #[tokio::test]
@@ -140,7 +123,7 @@ async fn reads_a_table_written_by_the_original_worker_with_our_labels() {
         (scores["a_percent"].as_i64(), scores["b_percent"].as_i64()),
         (Some(67), Some(33))
     );
-    let page = reqwest::get(result.app.url("/"))
+    let page = reqwest::get(result.url("/"))
         .await
         .expect("GET /")
         .text()
@@ -167,7 +150,6 @@ async fn reads_a_table_written_by_the_original_worker_with_our_labels() {
         "took {:?}",
         started.elapsed()
     );
-    result.stop.cancel();
 }
 
 #[tokio::test]
@@ -204,7 +186,6 @@ async fn a_committed_vote_reaches_an_open_stream_within_a_second() {
             committed.elapsed()
         );
     }
-    result.stop.cancel();
 }
 
 #[tokio::test]
@@ -231,16 +212,14 @@ async fn postgres_down_keeps_the_last_scores_marked_stale_and_recovers() {
     .await;
     let scores = api(&result).await;
     assert_eq!(scores["total"], 3, "the last known scores are still served");
-    let page = reqwest::get(result.app.url("/")).await.expect("GET /");
+    let page = reqwest::get(result.url("/")).await.expect("GET /");
     assert_eq!(page.status(), 200);
     let page = page.text().await.expect("body");
     assert!(
         page.contains("3 votes") && page.contains("may not be the latest"),
         "{page}"
     );
-    let ready = reqwest::get(result.app.url("/readyz"))
-        .await
-        .expect("readyz");
+    let ready = reqwest::get(result.url("/readyz")).await.expect("readyz");
     assert_eq!(ready.status(), 503);
 
     postgres.start_again().await;
@@ -257,7 +236,6 @@ async fn postgres_down_keeps_the_last_scores_marked_stale_and_recovers() {
         api(&result).await["total"] == 4
     })
     .await;
-    result.stop.cancel();
 }
 
 #[tokio::test]
@@ -274,21 +252,17 @@ async fn shutdown_ends_open_streams_so_the_server_can_stop() {
         streams.push(stream);
     }
     let stopping = Instant::now();
-    result.stop.cancel();
+    result.shutdown_token().cancel();
     for mut stream in streams {
         // Drain until the end of the stream; an open stream would time out here.
         while stream.next(Duration::from_secs(3)).await.is_some() {}
     }
-    result.app.stopped().await;
+    result.stopped().await;
     assert!(
         stopping.elapsed() < Duration::from_secs(2),
-        "took {:?}",
+        "server and watcher took {:?} to stop",
         stopping.elapsed()
     );
-    tokio::time::timeout(Duration::from_secs(2), result.watcher)
-        .await
-        .expect("watcher stops")
-        .expect("task");
 }
 
 #[tokio::test]
@@ -297,20 +271,19 @@ async fn bad_requests_get_4xx_never_5xx() {
     let result = start_result(&db.url(), &[]).await;
     let client = reqwest::Client::new();
     let cases = [
-        (client.get(result.app.url("/nope")), 404),
-        (client.post(result.app.url("/")), 405),
-        (client.delete(result.app.url("/api/results")), 405),
+        (client.get(result.url("/nope")), 404),
+        (client.post(result.url("/")), 405),
+        (client.delete(result.url("/api/results")), 405),
         (
             client
-                .post(result.app.url("/api/results"))
+                .post(result.url("/api/results"))
                 .body(vec![b'x'; 100_000]),
             413,
         ),
-        (client.get(result.app.url("/static/result.js")), 200),
+        (client.get(result.url("/static/result.js")), 200),
     ];
     for (request, want) in cases {
         let response = request.send().await.expect("request");
         assert_eq!(response.status().as_u16(), want, "{}", response.url());
     }
-    result.stop.cancel();
 }

@@ -5,18 +5,15 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use kit::config::Env;
-use kit::vote::Labels;
-use result::{AppState, Scores, Snapshot, app};
-use test_servers::{TestApp, wait_until};
-use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
+use result::Config;
+use test_servers::{TestService, database, wait_until};
 
 const STREAMS: usize = 50;
 
 /// Generous: the server only has to notice 50 closed loopback connections.
 const SETTLE_BUDGET: Duration = Duration::from_secs(20);
 
-async fn streams_open(app: &TestApp) -> f64 {
+async fn streams_open(app: &TestService) -> f64 {
     let metrics = reqwest::get(app.url("/metrics"))
         .await
         .expect("GET /metrics")
@@ -32,7 +29,7 @@ async fn streams_open(app: &TestApp) -> f64 {
 /// Opens `/events` and reads up to its first `scores` event.
 async fn open_stream(
     client: &reqwest::Client,
-    app: &TestApp,
+    app: &TestService,
 ) -> impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + use<> {
     let response = client
         .get(app.url("/events"))
@@ -55,13 +52,10 @@ async fn open_stream(
 
 #[tokio::test]
 async fn streams_whose_clients_went_away_are_no_longer_counted() {
-    let (_publish, scores) = watch::channel(Snapshot {
-        scores: Scores { a: 2, b: 1 },
-        stale: false,
-    });
-    let stop = CancellationToken::new();
-    let labels = Labels::from_env(&Env::default());
-    let server = TestApp::serve_until(app(AppState::new(scores, labels, stop.clone())), stop).await;
+    let db = database().await;
+    let config =
+        Config::from_env(&Env::from_pairs([("DATABASE_URL", db.url())])).expect("valid config");
+    let server = TestService::start(|listener, shutdown| result::start(config, listener, shutdown));
     let before = streams_open(&server).await;
 
     let client = reqwest::Client::new();

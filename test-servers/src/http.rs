@@ -56,6 +56,11 @@ pub fn with_host(mut request: Request<Body>) -> Request<Body> {
 /// Sends `request` ([`with_host`]) to the server at `addr` on a new HTTP/1.1 connection and
 /// reads the whole answer.
 pub async fn send(addr: SocketAddr, request: Request<Body>) -> Answer {
+    send_exactly(addr, with_host(request)).await
+}
+
+/// [`send`] without adding `Host`: for tests of requests that lack it.
+pub async fn send_exactly(addr: SocketAddr, request: Request<Body>) -> Answer {
     let stream = TcpStream::connect(addr)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {addr}: {e}"));
@@ -64,7 +69,7 @@ pub async fn send(addr: SocketAddr, request: Request<Body>) -> Answer {
         .unwrap_or_else(|e| panic!("HTTP handshake with {addr}: {e}"));
     tokio::spawn(connection);
     let response = sender
-        .send_request(with_host(request))
+        .send_request(request)
         .await
         .unwrap_or_else(|e| panic!("no answer from {addr}: {e}"));
     let status = response.status();

@@ -45,28 +45,28 @@
 //! about 20 ms (a `CREATE DATABASE` in the shared cluster); a [`PostgresServer`] takes about
 //! 150 ms once the template exists.
 
-mod app;
 mod binaries;
 mod binary;
 mod chromedriver;
 mod database;
-pub mod oneshot;
+pub mod http;
 mod port;
 mod postgres_server;
 mod process;
 mod redis_server;
 mod scratch;
+mod service;
 mod stalled_login;
 mod startup;
 mod template;
 mod user;
 mod wait;
 
-pub use app::TestApp;
 pub use binary::{assert_config_error, healthcheck, send_signal, service_command, stop_with};
 pub use chromedriver::{CHROMIUM_ARGS, ChromeDriver};
 pub use database::{TestDatabase, database};
 pub use port::free_port;
 pub use postgres_server::PostgresServer;
 pub use redis_server::RedisServer;
+pub use service::TestService;
 pub use wait::wait_until;

@@ -27,11 +27,15 @@ pub struct TestService {
 impl TestService {
     /// Runs `start` (a service crate's `start` with its config bound in) on a free loopback
     /// port with a shutdown token of the test's.
-    pub async fn start(
+    /// Needs a Tokio runtime.
+    pub fn start(
         start: impl FnOnce(TcpListener, CancellationToken) -> Result<Running, StartError>,
     ) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| {
+                listener.set_nonblocking(true)?;
+                TcpListener::from_std(listener)
+            })
             .unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"));
         let shutdown = CancellationToken::new();
         let running = start(listener, shutdown.clone())
@@ -55,6 +59,11 @@ impl TestService {
     /// Sends `request` on a new connection and reads the whole answer.
     pub async fn send(&self, request: Request<Body>) -> Answer {
         http::send(self.addr, request).await
+    }
+
+    /// [`TestService::send`] without adding `Host`: for tests of requests that lack it.
+    pub async fn send_exactly(&self, request: Request<Body>) -> Answer {
+        http::send_exactly(self.addr, request).await
     }
 
     /// The token the service stops on, for tests that stop it and watch what happens.

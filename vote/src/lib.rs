@@ -29,14 +29,40 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use kit::service::{Running, StartError};
 use redis::aio::ConnectionManager;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 /// A vote form is a few bytes; anything near this is not one.
 const BODY_LIMIT: usize = 4 * 1024;
 
+/// Starts the vote app on `listener`, until `shutdown` is cancelled: what `main` and every test
+/// run.
+pub fn start(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<Running, StartError> {
+    let redis = config.redis.shared_connection()?;
+    let state = AppState(Arc::new(Shared {
+        queue: VoteQueue::start(redis.clone()),
+        redis,
+        page: config.page,
+        trusted_origins: config.trusted_origins,
+    }));
+    let running = Running::serve(listener, app(state), shutdown)?;
+    tracing::info!(
+        addr = %running.addr(),
+        redis = %config.redis.display_addr(),
+        "vote listening"
+    );
+    Ok(running)
+}
+
 /// What the handlers share. Axum clones the state for every request: one reference count.
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+struct AppState(Arc<Shared>);
 
 struct Shared {
     redis: ConnectionManager,
@@ -62,30 +88,8 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-impl AppState {
-    /// Starts the task that sends votes to Redis, so it needs a Tokio runtime. Only the vote
-    /// app's own pages may post votes.
-    pub fn new(redis: ConnectionManager, page: PageSettings) -> Self {
-        Self::trusting(redis, page, TrustedOrigins::default())
-    }
-
-    /// [`AppState::new`], with pages from `trusted_origins` allowed to post votes too.
-    pub fn trusting(
-        redis: ConnectionManager,
-        page: PageSettings,
-        trusted_origins: TrustedOrigins,
-    ) -> Self {
-        Self(Arc::new(Shared {
-            queue: VoteQueue::start(redis.clone()),
-            redis,
-            page,
-            trusted_origins,
-        }))
-    }
-}
-
 /// The vote app's HTTP interface.
-pub fn app(state: AppState) -> Router {
+fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/", get(routes::show).post(routes::cast))
         .route("/readyz", get(routes::readyz))

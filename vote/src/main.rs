@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use kit::service::{self, Binary};
-use vote::{AppState, Config, app};
+use vote::Config;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -13,29 +13,5 @@ const BINARY: Binary = Binary {
 };
 
 fn main() -> ExitCode {
-    service::main(
-        BINARY,
-        Config::from_env,
-        |config| config.port,
-        |config, shutdown| async move {
-            let redis = config.redis.shared_connection()?;
-            let listener = service::listen(config.port).await?;
-            tracing::info!(
-                port = config.port,
-                redis = %config.redis.display_addr(),
-                "vote listening"
-            );
-            kit::server::serve(
-                listener,
-                app(AppState::trusting(
-                    redis,
-                    config.page,
-                    config.trusted_origins,
-                )),
-                shutdown,
-            )
-            .await?;
-            Ok(())
-        },
-    )
+    service::main(BINARY, Config::from_env, |config| config.port, vote::start)
 }

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{BROWSER_ACCEPT, get, post_vote, post_with, queued, send, vote_app};
 use kit::vote::{Choice, VoteMessage};
-use test_servers::{RedisServer, TestApp, wait_until};
+use test_servers::{RedisServer, wait_until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn get_page(cookie: Option<&str>) -> Request<Body> {
@@ -22,7 +22,7 @@ fn get_page(cookie: Option<&str>) -> Request<Body> {
 #[tokio::test]
 async fn the_ballot_shows_labels_tip_and_container_and_gives_a_voter_id() {
     let redis = RedisServer::start().await;
-    let page = send(&vote_app(&redis, &[]), get_page(None)).await;
+    let page = send(&vote_app(&redis, &[]).await, get_page(None)).await;
     assert_eq!(page.status, StatusCode::OK);
     for text in [
         "Cats vs Dogs!",
@@ -48,7 +48,7 @@ async fn the_ballot_shows_labels_tip_and_container_and_gives_a_voter_id() {
 #[tokio::test]
 async fn labels_come_from_the_environment_and_are_escaped() {
     let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[("OPTION_A", "Tabs"), ("OPTION_B", "<Spaces>")]);
+    let app = vote_app(&redis, &[("OPTION_A", "Tabs"), ("OPTION_B", "<Spaces>")]).await;
     let page = send(&app, get_page(None)).await;
     assert!(
         page.body.contains("Tabs vs &#60;Spaces&#62;!"),
@@ -60,7 +60,7 @@ async fn labels_come_from_the_environment_and_are_escaped() {
 #[tokio::test]
 async fn a_vote_is_queued_in_the_original_format_then_redirects_with_303() {
     let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]);
+    let app = vote_app(&redis, &[]).await;
     let answer = send(&app, post_vote("vote=b", Some("voter_id=3f9c0a1b2c3d4e5"))).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.headers[header::LOCATION], "/");
@@ -92,7 +92,7 @@ async fn a_vote_is_queued_in_the_original_format_then_redirects_with_303() {
 #[tokio::test]
 async fn a_malformed_voter_cookie_is_replaced_by_a_fresh_id() {
     let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]);
+    let app = vote_app(&redis, &[]).await;
     let long = format!("voter_id={}", "x".repeat(65));
     for cookie in [
         None,
@@ -116,7 +116,7 @@ async fn a_malformed_voter_cookie_is_replaced_by_a_fresh_id() {
 #[tokio::test]
 async fn seq_grows_with_every_vote_even_after_redis_comes_back_empty() {
     let mut redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]);
+    let app = vote_app(&redis, &[]).await;
     for _ in 0..50 {
         send(&app, post_vote("vote=a", Some("voter_id=v1"))).await;
     }
@@ -150,7 +150,7 @@ async fn seq_grows_with_every_vote_even_after_redis_comes_back_empty() {
 #[tokio::test]
 async fn bad_votes_are_refused_with_400_and_nothing_is_queued() {
     let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]);
+    let app = vote_app(&redis, &[]).await;
     for form in [
         "",
         "vote=c",
@@ -177,7 +177,7 @@ async fn bad_votes_are_refused_with_400_and_nothing_is_queued() {
 #[tokio::test]
 async fn redis_down_says_the_vote_may_not_be_recorded_then_recovers() {
     let mut redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]);
+    let app = vote_app(&redis, &[]).await;
     redis.kill().await;
     let started = std::time::Instant::now();
     let answer = send(&app, post_vote("vote=a", Some("voter_id=v1"))).await;
@@ -217,7 +217,7 @@ const PAUSE: Duration = Duration::from_millis(2500);
 #[tokio::test]
 async fn a_vote_redis_confirms_too_late_is_never_called_unrecorded() {
     let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]);
+    let app = vote_app(&redis, &[]).await;
     // Connects and loads the script, so the paused call is the vote itself.
     let warm_up = send(&app, post_vote("vote=b", Some("voter_id=early"))).await;
     assert_eq!(warm_up.status, StatusCode::SEE_OTHER);
@@ -264,7 +264,7 @@ const EXCHANGE_BUDGET: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn the_original_seed_scripts_ab_request_gets_a_2xx_plain_answer() {
     let redis = RedisServer::start().await;
-    let server = TestApp::serve(vote_app(&redis, &[])).await;
+    let server = vote_app(&redis, &[]).await;
     let mut socket = tokio::net::TcpStream::connect(server.addr())
         .await
         .expect("connect");
@@ -300,7 +300,7 @@ async fn the_original_seed_scripts_ab_request_gets_a_2xx_plain_answer() {
 #[tokio::test]
 async fn clients_not_asking_for_html_get_one_plain_line_and_the_cookies() {
     let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[("OPTION_B", "Spaces")]);
+    let app = vote_app(&redis, &[("OPTION_B", "Spaces")]).await;
     for accept in [Some("*/*"), None, Some("application/json")] {
         let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
         let answer = send(&app, post_with("vote=b", &headers)).await;
@@ -326,7 +326,7 @@ async fn clients_not_asking_for_html_get_one_plain_line_and_the_cookies() {
 #[tokio::test]
 async fn other_paths_and_methods_get_4xx() {
     let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]);
+    let app = vote_app(&redis, &[]).await;
     let cases = [
         (Request::get("/nope"), StatusCode::NOT_FOUND),
         (Request::put("/"), StatusCode::METHOD_NOT_ALLOWED),

@@ -12,7 +12,7 @@ const HOST: &str = "127.0.0.1:8080";
 #[tokio::test]
 async fn cross_site_posts_are_refused_with_403_and_nothing_is_queued() {
     let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]);
+    let app = vote_app(&redis, &[]).await;
     let refused: [&[(&str, &str)]; 6] = [
         // A form on another site, in today's browsers.
         &[
@@ -50,7 +50,7 @@ async fn cross_site_posts_are_refused_with_403_and_nothing_is_queued() {
 #[tokio::test]
 async fn the_ballots_own_form_curl_and_trusted_origins_are_accepted() {
     let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]);
+    let app = vote_app(&redis, &[]).await;
     let accepted: [&[(&str, &str)]; 4] = [
         &[
             ("sec-fetch-site", "same-origin"),
@@ -84,7 +84,7 @@ async fn trusted_origins_are_accepted_behind_a_proxy_that_rewrites_the_host() {
         ("origin", "https://portal.example.com"),
         ("host", "vote"),
     ];
-    let strict = vote_app(&redis, &[]);
+    let strict = vote_app(&redis, &[]).await;
     let answer = send(&strict, post_with("vote=b", &from_portal)).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
 
@@ -94,7 +94,8 @@ async fn trusted_origins_are_accepted_behind_a_proxy_that_rewrites_the_host() {
             "TRUSTED_ORIGINS",
             "https://vote.example.com, https://Portal.example.com",
         )],
-    );
+    )
+    .await;
     let answer = send(&trusting, post_with("vote=b", &from_portal)).await;
     assert_eq!(answer.status, StatusCode::OK);
     let stranger = [

@@ -13,7 +13,7 @@ const VOTE_FAILURE_METRICS: [&str; 2] = ["redis_errors_total", "votes_not_sent_t
 #[tokio::test]
 async fn readyz_without_redis_is_a_plain_503_and_no_failed_vote() {
     let mut redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]);
+    let app = vote_app(&redis, &[]).await;
     let ready = send(&app, get("/readyz")).await;
     assert_eq!(
         (ready.status, ready.body.as_str()),

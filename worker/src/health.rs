@@ -14,18 +14,18 @@ const BODY_LIMIT: usize = 1024;
 
 /// What the readiness check talks to.
 #[derive(Clone)]
-pub struct HealthState {
+pub struct AppState {
     pub redis: ConnectionManager,
     pub postgres: PgPool,
 }
 
-impl std::fmt::Debug for HealthState {
+impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HealthState").finish_non_exhaustive()
+        f.debug_struct("AppState").finish_non_exhaustive()
     }
 }
 
-pub fn app(state: HealthState) -> Router {
+pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/readyz", get(readyz))
         .with_state(state);
@@ -33,7 +33,7 @@ pub fn app(state: HealthState) -> Router {
 }
 
 /// Ready when both Redis and PostgreSQL answer; the body says which one does not.
-async fn readyz(State(state): State<HealthState>) -> Response {
+async fn readyz(State(state): State<AppState>) -> Response {
     Readiness::new()
         .reachable("Redis", redis_client::ping(&state.redis))
         .reachable("PostgreSQL", postgres_client::ping(&state.postgres))

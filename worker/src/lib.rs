@@ -38,6 +38,43 @@ mod queue_tests;
 mod scripts;
 
 pub use config::{Config, ENV_HELP};
-pub use drain::{Worker, run};
-pub use health::{HealthState, app};
 pub use queue::{PROCESSING_PREFIX, processing_key};
+
+use kit::service::{Running, StartError};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use drain::{Worker, run};
+
+/// Connections the worker needs: one transaction at a time, plus `/readyz`'s check.
+const POSTGRES_POOL_SIZE: usize = 4;
+
+/// Starts the worker loop and its health endpoints on `listener`, until `shutdown` is
+/// cancelled: what `main` and every test run.
+pub fn start(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<Running, StartError> {
+    let redis = config.redis.shared_connection()?;
+    let postgres = config.postgres.pool(POSTGRES_POOL_SIZE)?;
+    let state = health::AppState {
+        redis: redis.clone(),
+        postgres: postgres.clone(),
+    };
+    let worker = Worker::new(&config, redis, postgres);
+    // The loop may end before `shutdown` (it stops for good only on a stop signal today, but
+    // the health endpoints must not outlive it whatever the reason).
+    let server_shutdown = shutdown.child_token();
+    let running = Running::serve(listener, health::app(state), server_shutdown.clone())?;
+    tracing::info!(
+        addr = %running.addr(),
+        redis = %config.redis.display_addr(),
+        postgres = %config.postgres.display_addr(),
+        "worker health endpoints listening"
+    );
+    Ok(running.with_task("worker loop", async move {
+        run(worker, shutdown).await;
+        server_shutdown.cancel();
+    }))
+}

@@ -1,8 +1,7 @@
 use std::process::ExitCode;
 
-use anyhow::Context;
 use kit::service::{self, Binary};
-use worker::{Config, HealthState, Worker, app, run};
+use worker::Config;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -18,24 +17,6 @@ fn main() -> ExitCode {
         BINARY,
         Config::from_env,
         |config| config.port,
-        |config, shutdown| async move {
-            let redis = config.redis.shared_connection()?;
-            let postgres = config.postgres.pool(4)?;
-            let listener = service::listen(config.port).await?;
-            tracing::info!(
-                port = config.port,
-                redis = %config.redis.display_addr(),
-                postgres = %config.postgres.display_addr(),
-                "worker health endpoints listening"
-            );
-            let health = app(HealthState {
-                redis: redis.clone(),
-                postgres: postgres.clone(),
-            });
-            let server = tokio::spawn(kit::server::serve(listener, health, shutdown.clone()));
-            run(Worker::new(&config, redis, postgres), shutdown).await;
-            server.await.context("health server task")??;
-            Ok(())
-        },
+        worker::start,
     )
 }

@@ -3,16 +3,13 @@
 mod common;
 
 use common::config;
-use test_servers::{RedisServer, TestApp, database, free_port};
-use worker::{Config, HealthState, app};
+use test_servers::{RedisServer, TestService, database, free_port};
+use worker::Config;
 
 async fn readyz(config: &Config) -> (u16, String) {
-    let health = TestApp::serve(app(HealthState {
-        redis: config.redis.shared_connection().expect("redis connection"),
-        postgres: config.postgres.pool(1).expect("pg pool"),
-    }))
-    .await;
-    let answer = reqwest::get(health.url("/readyz")).await.expect("readyz");
+    let config = config.clone();
+    let worker = TestService::start(|listener, shutdown| worker::start(config, listener, shutdown));
+    let answer = reqwest::get(worker.url("/readyz")).await.expect("readyz");
     let status = answer.status().as_u16();
     (status, answer.text().await.expect("body"))
 }

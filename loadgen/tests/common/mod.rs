@@ -1,4 +1,4 @@
-//! What the load generator's tests share: the whole lab in this process (`e2e::Lab`) to load,
+//! What the load generator's tests share: the whole lab in this process (`test_lab::Lab`) to load,
 //! and loadgen itself, run in process as the binary would run it.
 
 use clap::Parser;
@@ -6,7 +6,7 @@ use loadgen::cli::Cli;
 use loadgen::commands::Report;
 
 #[allow(unused_imports)] // get.rs needs no lab.
-pub use e2e::Lab;
+pub use test_lab::Lab;
 
 /// Runs `loadgen ARGS...` in this process, as the binary would, and returns its report.
 #[allow(dead_code)] // binary.rs runs the real binary instead.

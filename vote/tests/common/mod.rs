@@ -7,14 +7,16 @@ use axum::http::{Request, header};
 use kit::config::Env;
 use kit::vote::QUEUE;
 use redis::AsyncCommands;
-use test_servers::RedisServer;
-use vote::{AppState, Config, app};
+use test_servers::http::Answer;
+use test_servers::{RedisServer, TestService};
+use vote::Config;
 
 /// What Chromium sends in Accept when it navigates, a form POST included.
 pub const BROWSER_ACCEPT: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 
-pub fn vote_app(redis: &RedisServer, extra: &[(&str, &str)]) -> axum::Router {
+/// The vote app, started as its binary starts it, against `redis`, with `extra` settings.
+pub async fn vote_app(redis: &RedisServer, extra: &[(&str, &str)]) -> TestService {
     let mut pairs = vec![
         ("REDIS_URL".to_owned(), redis.url()),
         ("HOSTNAME".to_owned(), "c0ffee123".to_owned()),
@@ -25,14 +27,12 @@ pub fn vote_app(redis: &RedisServer, extra: &[(&str, &str)]) -> axum::Router {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
     let config = Config::from_env(&Env::from_pairs(pairs)).expect("valid config");
-    app(AppState::trusting(
-        config.redis.shared_connection().expect("redis connection"),
-        config.page,
-        config.trusted_origins,
-    ))
+    TestService::start(|listener, shutdown| vote::start(config, listener, shutdown))
 }
 
-pub use test_servers::oneshot::send;
+pub async fn send(app: &TestService, request: Request<Body>) -> Answer {
+    app.send(request).await
+}
 
 /// A vote POST with `headers` (name, value) and nothing else but the form's content type.
 pub fn post_with(form: &str, headers: &[(&str, &str)]) -> Request<Body> {
@@ -66,7 +66,7 @@ pub async fn queued(redis: &RedisServer) -> Vec<String> {
 }
 
 /// The sum of every series of the counter `name` in the app's `/metrics`; 0 when absent.
-pub async fn counter_total(app: &axum::Router, name: &str) -> f64 {
+pub async fn counter_total(app: &TestService, name: &str) -> f64 {
     let metrics = send(app, get("/metrics")).await.body;
     metrics
         .lines()

@@ -10,10 +10,8 @@ use std::time::Duration;
 use kit::config::Env;
 use kit::vote::QUEUE;
 use redis::AsyncCommands;
-use test_servers::{RedisServer, wait_until};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
-use worker::{Config, PROCESSING_PREFIX, Worker, run};
+use test_servers::{RedisServer, TestService, wait_until};
+use worker::{Config, PROCESSING_PREFIX};
 
 pub fn config(redis_url: &str, db_url: &str, extra: &[(&str, &str)]) -> Config {
     let mut pairs = vec![
@@ -29,27 +27,19 @@ pub fn config(redis_url: &str, db_url: &str, extra: &[(&str, &str)]) -> Config {
     Config::from_env(&Env::from_pairs(pairs)).expect("valid config")
 }
 
-/// A worker running in this process until the returned token is cancelled.
-pub struct RunningWorker {
-    pub stop: CancellationToken,
-    pub task: JoinHandle<()>,
-}
+/// A worker running in this process, started as its binary starts it; stopped when dropped.
+pub struct RunningWorker(TestService);
 
 impl RunningWorker {
     pub fn start(config: &Config) -> Self {
-        let redis = config.redis.shared_connection().expect("redis connection");
-        let postgres = config.postgres.pool(2).expect("pg pool");
-        let stop = CancellationToken::new();
-        let task = tokio::spawn(run(Worker::new(config, redis, postgres), stop.clone()));
-        Self { stop, task }
+        let config = config.clone();
+        Self(TestService::start(|listener, shutdown| {
+            worker::start(config, listener, shutdown)
+        }))
     }
 
     pub async fn stop(self) {
-        self.stop.cancel();
-        tokio::time::timeout(Duration::from_secs(5), self.task)
-            .await
-            .expect("worker stops within 5 s")
-            .expect("worker task");
+        self.0.stop().await;
     }
 }
 

@@ -1,24 +1,12 @@
-//! End-to-end tests of the whole lab: the real services, wired in this process exactly as
-//! their `main`s wire them, against real Redis and PostgreSQL servers from `test-servers`.
-//!
-//! - `tests/pipeline.rs`: vote → Redis → workers → PostgreSQL → result, over HTTP;
-//! - `tests/browser.rs`: the pages in headless Chromium through chromedriver
-//!   (`apt-get install chromium chromium-driver`); screenshots go to
-//!   `target/e2e-screenshots/`;
-//! - `tests/scripts.rs`: `scripts/run-local` stopped with Ctrl-C as a terminal sends it, and
-//!   `bench/run`'s command line;
-//! - `tests/docs.rs`: every variable a service reads is in its `--help` and the README.
-//!
-//! Run them with `cargo test -p e2e`.
+//! The whole lab in a test's process, for tests of the services together (`e2e`, `loadgen`):
+//! each service started by its crate's own `start`, as its binary starts it, against real
+//! Redis and PostgreSQL servers from `test-servers`.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use kit::config::Env;
-use test_servers::{RedisServer, TestApp, TestDatabase, database, wait_until};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use test_servers::{RedisServer, TestDatabase, TestService, database, wait_until};
 
 /// The whole lab in this process: counter, vote, `workers` workers and result, sharing one
 /// Redis (as the counter's and the queue's) and one fresh database.
@@ -26,66 +14,36 @@ use tokio_util::sync::CancellationToken;
 pub struct Lab {
     pub redis: RedisServer,
     pub db: TestDatabase,
-    pub counter: TestApp,
-    pub vote: TestApp,
-    pub result: TestApp,
+    pub counter: TestService,
+    pub vote: TestService,
+    pub result: TestService,
     worker_config: worker::Config,
-    stop: CancellationToken,
-    workers: Vec<JoinHandle<()>>,
+    workers: Vec<TestService>,
 }
 
 impl Lab {
     pub async fn start(workers: usize) -> Self {
         let redis = RedisServer::start().await;
         let db = database().await;
-        let stop = CancellationToken::new();
         let env = Env::from_pairs([
             ("REDIS_URL", redis.url()),
             ("DATABASE_URL", db.url()),
             ("HEARTBEAT_TTL_MS", "1000".to_owned()),
             ("HOSTNAME", "e2e-host".to_owned()),
         ]);
-
-        let counter_config = counter::Config::from_env(&env).expect("counter config");
-        let counter = TestApp::serve(counter::app(counter::AppState::new(
-            counter_config
-                .redis
-                .shared_connection()
-                .expect("redis connection"),
-        )))
-        .await;
-
-        let result_config = result::Config::from_env(&env).expect("result config");
-        let (publish, scores) = watch::channel(result::Snapshot::UNKNOWN);
-        tokio::spawn(result::watch_scores(
-            result_config.postgres,
-            publish,
-            stop.clone(),
-        ));
-        let result = TestApp::serve_until(
-            result::app(result::AppState::new(
-                scores,
-                result_config.labels,
-                stop.clone(),
-            )),
-            stop.clone(),
-        )
-        .await;
-
+        let config = counter::Config::from_env(&env).expect("counter config");
+        let counter =
+            TestService::start(|listener, shutdown| counter::start(config, listener, shutdown));
+        let config = result::Config::from_env(&env).expect("result config");
+        let result =
+            TestService::start(|listener, shutdown| result::start(config, listener, shutdown));
         let vote_env = Env::from_pairs([
             ("REDIS_URL", redis.url()),
             ("HOSTNAME", "e2e-host".to_owned()),
             ("RESULT_URL", result.url("/")),
         ]);
-        let vote_config = vote::Config::from_env(&vote_env).expect("vote config");
-        let vote = TestApp::serve(vote::app(vote::AppState::new(
-            vote_config
-                .redis
-                .shared_connection()
-                .expect("redis connection"),
-            vote_config.page,
-        )))
-        .await;
+        let config = vote::Config::from_env(&vote_env).expect("vote config");
+        let vote = TestService::start(|listener, shutdown| vote::start(config, listener, shutdown));
 
         let mut lab = Self {
             redis,
@@ -94,7 +52,6 @@ impl Lab {
             vote,
             result,
             worker_config: worker::Config::from_env(&env).expect("worker config"),
-            stop,
             workers: Vec::new(),
         };
         for _ in 0..workers {
@@ -109,13 +66,9 @@ impl Lab {
             worker_id: format!("{}-{}", self.worker_config.worker_id, self.workers.len()),
             ..self.worker_config.clone()
         };
-        let worker = worker::Worker::new(
-            &config,
-            config.redis.shared_connection().expect("redis connection"),
-            config.postgres.pool(2).expect("pool"),
-        );
-        self.workers
-            .push(tokio::spawn(worker::run(worker, self.stop.clone())));
+        self.workers.push(TestService::start(|listener, shutdown| {
+            worker::start(config, listener, shutdown)
+        }));
     }
 
     /// The ballot's address, where votes are posted.
@@ -178,14 +131,19 @@ impl Lab {
         total
     }
 
-    /// Stops the workers and the result's streams, and waits for the workers to finish.
+    /// Stops the workers (each hands back what it has not committed) and the result app (its
+    /// streams end), and waits for them.
     pub async fn stop(self) {
-        self.stop.cancel();
         for worker in self.workers {
-            tokio::time::timeout(Duration::from_secs(5), worker)
-                .await
-                .expect("worker stops within 5 s")
-                .expect("worker task");
+            worker.stop().await;
         }
+        self.result.stop().await;
     }
+}
+
+/// The counter alone, counting in the Redis at `redis_url`.
+pub fn counter_on(redis_url: &str) -> TestService {
+    let env = Env::from_pairs([("REDIS_URL", redis_url)]);
+    let config = counter::Config::from_env(&env).expect("counter config");
+    TestService::start(|listener, shutdown| counter::start(config, listener, shutdown))
 }

@@ -9,14 +9,14 @@ pub const ENV_HELP: &str = include_str!("env.md");
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub redis: RedisSettings,
-    pub bind_port: u16,
+    pub port: u16,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             redis: RedisSettings::from_env(env, "localhost")?,
-            bind_port: env.port_or("BIND_PORT", 5000)?,
+            port: env.port_or("BIND_PORT", 5000)?,
         })
     }
 }
@@ -29,7 +29,7 @@ mod tests {
     fn flask_image_variables_and_defaults() {
         let config = Config::from_env(&Env::default()).unwrap();
         assert_eq!(config.redis.url(), "redis://localhost:6379/");
-        assert_eq!(config.bind_port, 5000);
+        assert_eq!(config.port, 5000);
 
         let env = Env::from_pairs([
             ("REDIS_HOST", "db"),
@@ -38,7 +38,7 @@ mod tests {
         ]);
         let config = Config::from_env(&env).unwrap();
         assert_eq!(config.redis.url(), "redis://db:6379/");
-        assert_eq!(config.bind_port, 8000);
+        assert_eq!(config.port, 8000);
     }
 
     #[test]

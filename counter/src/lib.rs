@@ -45,14 +45,9 @@ pub fn start(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<Running, StartError> {
+    tracing::info!(redis = %config.redis.display_addr(), "counting in Redis");
     let redis = config.redis.shared_connection()?;
-    let running = Running::serve(listener, app(AppState { redis }), shutdown)?;
-    tracing::info!(
-        addr = %running.addr(),
-        redis = %config.redis.display_addr(),
-        "counter listening"
-    );
-    Ok(running)
+    Running::serve("counter", listener, app(AppState { redis }), shutdown)
 }
 
 /// What the handlers share.

@@ -1,22 +1,3 @@
-use std::process::ExitCode;
+//! The `counter` binary: the library of the same name, run by `kit::service::main`.
 
-use counter::Config;
-use kit::service::{self, Binary};
-
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-const BINARY: Binary = Binary {
-    name: "counter",
-    about: "the Docker course's Redis visit counter",
-    env_help: counter::ENV_HELP,
-};
-
-fn main() -> ExitCode {
-    service::main(
-        BINARY,
-        Config::from_env,
-        |config| config.bind_port,
-        counter::start,
-    )
-}
+kit::service_main!(counter);

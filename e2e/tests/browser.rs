@@ -348,7 +348,9 @@ fn ballot_stuffing_page(vote_url: &str) -> axum::Router {
 async fn a_page_of_another_origin_cannot_vote_through_its_visitors() {
     let lab = Lab::start(0).await;
     let page = ballot_stuffing_page(&lab.vote.url("/"));
-    let other = TestService::start(|listener, shutdown| Running::serve(listener, page, shutdown));
+    let other = TestService::start(|listener, shutdown| {
+        Running::serve("ballot-stuffing page", listener, page, shutdown)
+    });
     let driver = ChromeDriver::start().await;
     let browser = browser(&driver, "cross-site", true).await;
     // Another site (localhost is not 127.0.0.1), then another port of the same site.

@@ -54,12 +54,8 @@ pub fn start(
         labels: Arc::new(config.labels),
         shutdown: shutdown.clone(),
     };
-    let running = Running::serve(listener, app(state), shutdown.clone())?;
-    tracing::info!(
-        addr = %running.addr(),
-        postgres = %config.postgres.display_addr(),
-        "result listening"
-    );
+    tracing::info!(postgres = %config.postgres.display_addr(), "reading scores from PostgreSQL");
+    let running = Running::serve("result", listener, app(state), shutdown.clone())?;
     Ok(running.with_task(
         "score watcher",
         watch_scores(config.postgres, publish, shutdown),

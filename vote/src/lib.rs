@@ -44,6 +44,7 @@ pub fn start(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<Running, StartError> {
+    tracing::info!(redis = %config.redis.display_addr(), "recording votes in Redis");
     let redis = config.redis.shared_connection()?;
     let state = AppState(Arc::new(Shared {
         queue: VoteQueue::start(redis.clone()),
@@ -51,13 +52,7 @@ pub fn start(
         page: config.page,
         trusted_origins: config.trusted_origins,
     }));
-    let running = Running::serve(listener, app(state), shutdown)?;
-    tracing::info!(
-        addr = %running.addr(),
-        redis = %config.redis.display_addr(),
-        "vote listening"
-    );
-    Ok(running)
+    Running::serve("vote", listener, app(state), shutdown)
 }
 
 /// What the handlers share. Axum clones the state for every request: one reference count.

@@ -66,13 +66,17 @@ pub fn start(
     // The loop may end before `shutdown` (it stops for good only on a stop signal today, but
     // the health endpoints must not outlive it whatever the reason).
     let server_shutdown = shutdown.child_token();
-    let running = Running::serve(listener, health::app(state), server_shutdown.clone())?;
     tracing::info!(
-        addr = %running.addr(),
         redis = %config.redis.display_addr(),
         postgres = %config.postgres.display_addr(),
-        "worker health endpoints listening"
+        "moving votes from Redis to PostgreSQL"
     );
+    let running = Running::serve(
+        "worker health endpoints",
+        listener,
+        health::app(state),
+        server_shutdown.clone(),
+    )?;
     Ok(running.with_task("worker loop", async move {
         run(worker, shutdown).await;
         server_shutdown.cancel();

@@ -112,3 +112,29 @@ pub fn main<C>(
         }
     })
 }
+
+/// A service binary's whole `main.rs`: `kit::service_main!(counter);` runs the library crate
+/// `counter` through [`main`], which needs its `Config` (with `from_env` and a `port` field),
+/// its `ENV_HELP` table and its `start`. `--help` takes the name and the one-line description
+/// from the package's `Cargo.toml`. The binary's allocator is mimalloc: glibc malloc was a
+/// quarter of the vote app's CPU under load. (The binary's package depends on `mimalloc`.)
+#[macro_export]
+macro_rules! service_main {
+    ($service:ident) => {
+        #[global_allocator]
+        static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+        fn main() -> ::std::process::ExitCode {
+            $crate::service::main(
+                $crate::service::Binary {
+                    name: env!("CARGO_PKG_NAME"),
+                    about: env!("CARGO_PKG_DESCRIPTION"),
+                    env_help: $service::ENV_HELP,
+                },
+                $service::Config::from_env,
+                |config: &$service::Config| config.port,
+                $service::start,
+            )
+        }
+    };
+}

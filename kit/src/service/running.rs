@@ -46,13 +46,16 @@ pub struct Running {
 }
 
 impl Running {
-    /// Serves `router` on `listener` with [`crate::server::serve`] until `shutdown`.
+    /// Serves `router` on `listener` with [`crate::server::serve`] until `shutdown`, and says
+    /// so in the log as `{name} listening`.
     pub fn serve(
+        name: &str,
         listener: TcpListener,
         router: Router,
         shutdown: CancellationToken,
     ) -> Result<Self, StartError> {
         let addr = listener.local_addr().map_err(StartError::Listener)?;
+        tracing::info!(%addr, "{name} listening");
         Ok(Self {
             addr,
             server: tokio::spawn(crate::server::serve(listener, router, shutdown)),

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use kit::config::Env;
 use result::Config;
+use test_servers::results::Results;
+use test_servers::sse::EventReader;
 use test_servers::{TestService, database, wait_until};
 
 const STREAMS: usize = 50;
@@ -26,28 +27,12 @@ async fn streams_open(app: &TestService) -> f64 {
         .map_or(0.0, |value| value.parse().expect("a number"))
 }
 
-/// Opens `/events` and reads up to its first `scores` event.
-async fn open_stream(
-    client: &reqwest::Client,
-    app: &TestService,
-) -> impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + use<> {
-    let response = client
-        .get(app.url("/events"))
-        .send()
-        .await
-        .expect("GET /events");
-    assert_eq!(response.status(), 200);
-    let mut body = Box::pin(response.bytes_stream());
-    let mut text = String::new();
-    tokio::time::timeout(SETTLE_BUDGET, async {
-        while !text.contains("event: scores") {
-            let chunk = body.next().await.expect("stream open").expect("chunk");
-            text.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    })
-    .await
-    .expect("a first event in time");
-    body
+/// Opens `/events` and reads its first `scores` event.
+async fn open_stream(client: &reqwest::Client, app: &TestService) -> EventReader {
+    let mut events = EventReader::open(client, &app.url("/events")).await;
+    let first: Option<Results> = events.next("scores", SETTLE_BUDGET).await;
+    assert!(first.is_some(), "the stream ended before its first event");
+    events
 }
 
 #[tokio::test]

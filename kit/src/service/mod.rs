@@ -11,6 +11,10 @@ mod running;
 
 pub use running::{Running, StartError, Stopped};
 
+/// For [`service_main!`](crate::service_main): the services' allocator.
+#[doc(hidden)]
+pub use mimalloc::MiMalloc;
+
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
@@ -117,12 +121,12 @@ pub fn main<C>(
 /// `counter` through [`main`], which needs its `Config` (with `from_env` and a `port` field),
 /// its `ENV_HELP` table and its `start`. `--help` takes the name and the one-line description
 /// from the package's `Cargo.toml`. The binary's allocator is mimalloc: glibc malloc was a
-/// quarter of the vote app's CPU under load. (The binary's package depends on `mimalloc`.)
+/// quarter of the vote app's CPU under load.
 #[macro_export]
 macro_rules! service_main {
     ($service:ident) => {
         #[global_allocator]
-        static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+        static ALLOCATOR: $crate::service::MiMalloc = $crate::service::MiMalloc;
 
         fn main() -> ::std::process::ExitCode {
             $crate::service::main(

@@ -19,6 +19,7 @@
 #![doc = include_str!("env.md")]
 
 mod config;
+mod counts;
 mod routes;
 mod scores;
 mod watcher;
@@ -31,7 +32,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use kit::vote::Labels;
+use kit::labels::Labels;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 

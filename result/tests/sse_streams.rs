@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use kit::config::Env;
-use kit::vote::Labels;
+use kit::labels::Labels;
 use result::{AppState, Scores, Snapshot, app};
 use test_servers::{TestApp, wait_until};
 use tokio::sync::watch;

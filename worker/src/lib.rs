@@ -21,23 +21,29 @@
 //!   once; those over 4 KiB are set aside inside Redis and never reach the worker.
 //! - **Patient.** Redis or PostgreSQL down: logged once, retried with capped backoff.
 //!
+//!
+//! The loop is [`run`] (`drain.rs`); its retried steps are in `retry.rs`, the heartbeat and the
+//! recovery of dead workers' batches in `housekeeping.rs` (deciding when, `orphans.rs`), this
+//! worker's Redis calls in `queue.rs` and the batch's upsert in `apply.rs`. The keys, message and
+//! scripts are [`kit::queue`]'s.
+//!
 //! Run it: `REDIS_HOST=127.0.0.1 DATABASE_URL=postgres://postgres:postgres@127.0.0.1/postgres
 //! PORT=8082 cargo run -p worker`.
 //!
 #![doc = include_str!("env.md")]
 
 mod apply;
+mod batch_metrics;
 mod config;
-mod dead_letter;
 mod drain;
 mod health;
+mod housekeeping;
 mod orphans;
 mod queue;
 #[cfg(test)]
 mod queue_tests;
-mod scripts;
+mod retry;
 
 pub use config::{Config, ENV_HELP};
 pub use drain::{Worker, run};
 pub use health::{HealthState, app};
-pub use queue::{PROCESSING_PREFIX, processing_key};

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::*;
-use kit::vote::DEAD_LETTERS;
+use kit::queue::DEAD_LETTERS;
 use redis::AsyncCommands;
 use test_servers::{RedisServer, database};
 
@@ -272,7 +272,7 @@ async fn a_worker_restarted_under_the_same_id_first_returns_what_its_last_run_le
         .map(|n| format!(r#"{{"voter_id":"left{n}","vote":"a","seq":{n}}}"#))
         .collect();
     let mut conn = redis.client().await;
-    conn.rpush::<_, _, ()>(format!("{}w1", worker::PROCESSING_PREFIX), &left)
+    conn.rpush::<_, _, ()>(kit::queue::processing_key("w1"), &left)
         .await
         .expect("RPUSH");
     push(

@@ -8,12 +8,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use kit::config::Env;
-use kit::vote::QUEUE;
+use kit::queue::QUEUE;
 use redis::AsyncCommands;
 use test_servers::{RedisServer, wait_until};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use worker::{Config, PROCESSING_PREFIX, Worker, run};
+use worker::{Config, Worker, run};
 
 pub fn config(redis_url: &str, db_url: &str, extra: &[(&str, &str)]) -> Config {
     let mut pairs = vec![
@@ -83,17 +83,10 @@ pub async fn wait_taken(redis: &RedisServer, within: Duration) {
 }
 
 /// Votes still in Redis: the queue plus every worker's processing list.
-pub async fn pending(redis: &RedisServer) -> usize {
-    let mut conn = redis.client().await;
-    let mut total: usize = conn.llen(QUEUE).await.expect("LLEN");
-    let lists: Vec<String> = conn
-        .keys(format!("{PROCESSING_PREFIX}*"))
+pub async fn pending(redis: &RedisServer) -> u64 {
+    kit::queue::not_yet_committed(&mut redis.client().await)
         .await
-        .expect("KEYS");
-    for list in lists {
-        total += conn.llen::<_, usize>(&list).await.expect("LLEN");
-    }
-    total
+        .expect("count the votes not yet committed")
 }
 
 pub async fn wait_drained(redis: &RedisServer, within: Duration) {

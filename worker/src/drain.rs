@@ -1,4 +1,5 @@
-//! The worker loop: take a batch, commit it, acknowledge it; repeat until stopped.
+//! The worker loop: take a batch, commit it, acknowledge it; repeat until stopped, or until the
+//! queue is empty when `EXIT_WHEN_EMPTY` is set.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,7 @@ pub struct Worker {
     postgres: PgPool,
     batch_size: usize,
     heartbeat_ttl: Duration,
+    exit_when_empty: bool,
 }
 
 impl std::fmt::Debug for Worker {
@@ -28,6 +30,7 @@ impl std::fmt::Debug for Worker {
         f.debug_struct("Worker")
             .field("id", &self.queue.worker_id())
             .field("batch_size", &self.batch_size)
+            .field("exit_when_empty", &self.exit_when_empty)
             .finish_non_exhaustive()
     }
 }
@@ -39,21 +42,29 @@ impl Worker {
             postgres,
             batch_size: config.batch_size,
             heartbeat_ttl: config.heartbeat_ttl,
+            exit_when_empty: config.exit_when_empty,
         }
     }
 }
 
-/// Drains the queue into PostgreSQL until `shutdown` is cancelled. Never returns early on a
-/// backend error: it logs the outage once and retries. On shutdown, a batch that is not
-/// committed yet goes back to the head of the queue.
+/// Drains the queue into PostgreSQL until `shutdown` is cancelled, or, with `EXIT_WHEN_EMPTY`,
+/// until a take finds the queue empty. Never returns early on a backend error: it logs the
+/// outage once and retries. On the way out, a batch that is not committed yet goes back to the
+/// head of the queue.
 pub async fn run(worker: Worker, shutdown: CancellationToken) {
     let Worker {
         queue,
         postgres,
         batch_size,
         heartbeat_ttl,
+        exit_when_empty,
     } = worker;
-    tracing::info!(worker_id = queue.worker_id(), batch_size, "worker starting");
+    tracing::info!(
+        worker_id = queue.worker_id(),
+        batch_size,
+        exit_when_empty,
+        "worker starting"
+    );
     let housekeeping_stop = CancellationToken::new();
     let housekeeping = tokio::spawn(housekeep(
         queue.clone(),
@@ -88,7 +99,13 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
                 }
             }
         }
-        let taken = match queue.take(batch_size).await {
+        // Waiting for a message is pointless when an empty queue ends the run.
+        let taken = if exit_when_empty {
+            queue.take_now(batch_size).await
+        } else {
+            queue.take(batch_size).await
+        };
+        let taken = match taken {
             Ok(taken) => {
                 redis.ok();
                 taken
@@ -102,6 +119,11 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
         record_oversized(taken.dead_lettered);
         let raw = taken.messages;
         if raw.is_empty() {
+            // Every batch before this take was acknowledged: this worker holds nothing.
+            if exit_when_empty && taken.dead_lettered == 0 {
+                tracing::info!("the queue is empty; stopping (EXIT_WHEN_EMPTY)");
+                break;
+            }
             continue;
         }
         let taken = raw.len();

@@ -21,6 +21,8 @@
 //!   once; those over 4 KiB are set aside inside Redis and never reach the worker.
 //! - **Patient.** Redis or PostgreSQL down: logged once, retried with capped backoff.
 //!
+//! - **Batch jobs.** With `EXIT_WHEN_EMPTY=true` it stops, handing back nothing, once a take
+//!   finds the queue empty.
 //!
 //! The loop is [`run`] (`drain.rs`); its retried steps are in `retry.rs`, the heartbeat and the
 //! recovery of dead workers' batches in `housekeeping.rs` (deciding when, `orphans.rs`), this

@@ -52,7 +52,7 @@ async fn two_hundred_one_megabyte_messages_in_a_row_are_dead_lettered_once_and_t
     }
 
     let started = Instant::now();
-    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[]));
+    let worker = RunningWorker::start_until_empty(&config(&redis.url(), &db.url(), &[]));
     let client = db.client().await;
     wait_until(GOOD_VOTES_APPLIED_WITHIN, || async {
         table_once_created(&client).await.len() == good.len()
@@ -60,8 +60,7 @@ async fn two_hundred_one_megabyte_messages_in_a_row_are_dead_lettered_once_and_t
     .await;
     let took = started.elapsed();
     eprintln!("the last good vote was applied {took:?} after the worker started");
-    wait_drained(&redis, GOOD_VOTES_APPLIED_WITHIN).await;
-    worker.stop().await;
+    worker.finished(GOOD_VOTES_APPLIED_WITHIN).await;
 
     let rows = table(&client).await;
     for (voter, (vote, _)) in &expected {

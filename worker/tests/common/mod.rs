@@ -44,6 +44,23 @@ impl RunningWorker {
         Self { stop, task }
     }
 
+    /// A worker that stops by itself once a take finds the queue empty (`EXIT_WHEN_EMPTY`).
+    pub fn start_until_empty(config: &Config) -> Self {
+        Self::start(&Config {
+            exit_when_empty: true,
+            ..config.clone()
+        })
+    }
+
+    /// Waits for a worker started with [`Self::start_until_empty`] to empty the queue and stop
+    /// by itself.
+    pub async fn finished(self, within: Duration) {
+        tokio::time::timeout(within, self.task)
+            .await
+            .expect("the worker empties the queue and stops in time")
+            .expect("worker task");
+    }
+
     pub async fn stop(self) {
         self.stop.cancel();
         tokio::time::timeout(Duration::from_secs(5), self.task)

@@ -10,8 +10,10 @@
 //! - [`telemetry`]: `tracing` logs (`RUST_LOG`, `LOG_FORMAT=json`) and the one Prometheus recorder;
 //! - [`http`]: `/healthz`, `/metrics`, request metrics, the 404 fallback and body limits;
 //!   [`readiness`]: `/readyz` from named checks;
-//! - [`vote`] and [`schema`] (feature `postgres`): the queue message and the PostgreSQL tables,
-//!   shared by the vote app, the worker and the result app;
+//! - [`queue`]: the wire contract between the vote app and the workers (every Redis key, the
+//!   message, the dead letters, the Lua scripts; the calls need feature `redis`);
+//!   [`schema`] (feature `postgres`): the PostgreSQL tables the worker and the result app share;
+//!   [`labels`]: the ballot's labels the vote and result pages show;
 //! - [`server`]: serving HTTP with a header-read timeout and a connection cap, until a stop
 //!   signal ([`shutdown`]);
 //! - [`service`]: the shared `main` of every binary, including its `healthcheck` subcommand
@@ -27,8 +29,10 @@ pub mod config;
 pub mod healthcheck;
 pub mod host_check;
 pub mod http;
+pub mod labels;
 #[cfg(feature = "postgres")]
 pub mod postgres_client;
+pub mod queue;
 pub mod readiness;
 #[cfg(feature = "redis")]
 pub mod redis_client;
@@ -39,4 +43,3 @@ pub mod server;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
-pub mod vote;

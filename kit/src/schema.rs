@@ -7,8 +7,6 @@
 //! or ten million, whichever worker wrote them. The triggers also `NOTIFY votes_changed`, which
 //! the result service listens to.
 
-use tokio_postgres::GenericClient;
-
 /// The channel the tally triggers notify on commit.
 pub const CHANGES_CHANNEL: &str = "votes_changed";
 
@@ -109,45 +107,6 @@ pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<(), tokio_po
         tx.batch_execute(INSTALL_TALLY).await?;
     }
     tx.commit().await
-}
-
-/// The counts of `a` and `b`. Reads the tally when the triggers keep one, else counts `votes`
-/// the way the original result app does; no table at all means no votes yet.
-pub async fn read_counts(client: &impl GenericClient) -> Result<(i64, i64), tokio_postgres::Error> {
-    let rows = match client
-        .query(
-            "SELECT vote, count FROM vote_tally WHERE vote IN ('a', 'b')",
-            &[],
-        )
-        .await
-    {
-        Ok(rows) => rows,
-        Err(e) if is_undefined_table(&e) => match client
-            .query(
-                "SELECT vote, COUNT(id) AS count FROM votes WHERE vote IN ('a', 'b') GROUP BY vote",
-                &[],
-            )
-            .await
-        {
-            Ok(rows) => rows,
-            Err(e) if is_undefined_table(&e) => Vec::new(),
-            Err(e) => return Err(e),
-        },
-        Err(e) => return Err(e),
-    };
-    let (mut a, mut b) = (0, 0);
-    for row in rows {
-        match row.get::<_, &str>(0) {
-            "a" => a = row.get(1),
-            "b" => b = row.get(1),
-            _ => {}
-        }
-    }
-    Ok((a, b))
-}
-
-fn is_undefined_table(e: &tokio_postgres::Error) -> bool {
-    e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE)
 }
 
 /// Whether `e` says our tables or columns are not there: the database was re-created empty

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use kit::vote::Choice;
+use kit::queue::Choice;
 use serde::{Deserialize, Serialize};
 
 /// One voter's expected row.

@@ -3,24 +3,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use kit::queue::not_yet_committed;
 use redis::aio::MultiplexedConnection;
-
-/// The worker's processing lists (`worker::PROCESSING_PREFIX`; a test keeps the two equal).
-pub const PROCESSING_PREFIX: &str = "votes:processing:";
 
 /// How often the queue is looked at while waiting.
 const POLL: Duration = Duration::from_millis(20);
-
-/// Messages in the queue plus in every worker's processing list, read in one script so that a
-/// batch moving between the lists (taken, or recovered from a dead worker) is never missed.
-/// `KEYS` is fine here: the lab's Redis holds a handful of keys.
-const DEPTH: &str = r"
-local n = redis.call('LLEN', KEYS[1])
-for _, key in ipairs(redis.call('KEYS', ARGV[1])) do
-  n = n + redis.call('LLEN', key)
-end
-return n
-";
 
 /// A connection whose commands may take 5 s: loadgen shares the machine it loads, and a slow
 /// answer there is not a lost vote.
@@ -33,15 +20,6 @@ pub async fn connect(url: &str) -> anyhow::Result<MultiplexedConnection> {
         .get_multiplexed_async_connection_with_config(&config)
         .await
         .with_context(|| format!("cannot connect to Redis at {url}"))
-}
-
-/// Votes waiting or being applied.
-pub async fn depth(conn: &mut MultiplexedConnection) -> redis::RedisResult<u64> {
-    redis::Script::new(DEPTH)
-        .key(kit::vote::QUEUE)
-        .arg(format!("{PROCESSING_PREFIX}*"))
-        .invoke_async(conn)
-        .await
 }
 
 /// How waiting for the queue to drain went.
@@ -66,11 +44,15 @@ pub async fn wait_drained(
     within: Duration,
 ) -> anyhow::Result<Drain> {
     let started = Instant::now();
-    let initial = depth(conn).await.context("reading the queue depth")?;
+    let initial = not_yet_committed(conn)
+        .await
+        .context("reading the queue depth")?;
     let mut left = initial;
     while left > 0 && started.elapsed() < within {
         tokio::time::sleep(POLL).await;
-        left = depth(conn).await.context("reading the queue depth")?;
+        left = not_yet_committed(conn)
+            .await
+            .context("reading the queue depth")?;
     }
     Ok(Drain {
         initial,

@@ -12,7 +12,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use kit::vote::Choice;
+use kit::queue::Choice;
 use serde::Serialize;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{ACCEPT, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use hyper::{Method, StatusCode};
-use kit::vote::Choice;
+use kit::queue::Choice;
 
 use crate::driver::{self, Limits, Session};
 use crate::http::{Connection, Failure, FullResponse};

@@ -122,7 +122,7 @@ async fn verify_fails_when_a_row_is_deleted_or_changed() {
         .execute("DELETE FROM votes WHERE id = $1", &[&deleted])
         .await
         .expect("DELETE");
-    let other = if was == Some(kit::vote::Choice::A) {
+    let other = if was == Some(kit::queue::Choice::A) {
         "b"
     } else {
         "a"
@@ -190,11 +190,6 @@ async fn verify_fails_when_nothing_drains_the_queue() {
     assert!(report.passed, "{:?}", report.failures);
     assert_eq!(lab.rows().await.len(), 60);
     lab.stop().await;
-}
-
-#[test]
-fn the_processing_lists_are_the_workers() {
-    assert_eq!(loadgen::queue::PROCESSING_PREFIX, worker::PROCESSING_PREFIX);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
 use kit::config::{ConfigError, Env};
+use kit::labels::Labels;
 use kit::postgres_client::PgSettings;
-use kit::vote::Labels;
 
 /// The environment variables read here, as a Markdown table: the crate's documentation and
 /// `--help` both show this one text.

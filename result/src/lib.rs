@@ -19,6 +19,7 @@
 #![doc = include_str!("env.md")]
 
 mod config;
+mod counts;
 mod routes;
 mod scores;
 mod watcher;
@@ -30,8 +31,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use kit::labels::Labels;
 use kit::service::{Running, StartError};
-use kit::vote::Labels;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;

@@ -9,8 +9,8 @@ use axum::http::header;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
+use kit::labels::Labels;
 use kit::readiness::Readiness;
-use kit::vote::Labels;
 use tokio_stream::wrappers::WatchStream;
 
 use crate::AppState;

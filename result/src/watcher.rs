@@ -5,11 +5,12 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use kit::backoff::{ErrorCounter, Outage};
 use kit::postgres_client::{ErrorChain, PgSettings};
-use kit::schema::{self, CHANGES_CHANNEL};
+use kit::schema::CHANGES_CHANNEL;
 use tokio::sync::{mpsc, watch};
 use tokio_postgres::AsyncMessage;
 use tokio_util::sync::CancellationToken;
 
+use crate::counts;
 use crate::{Scores, Snapshot};
 
 /// Re-read this often even without a notification: tables written by the original worker
@@ -119,7 +120,7 @@ async fn session(
                     while changed.try_recv().is_ok() {}
                 }
             }
-            let scores = tokio::time::timeout(READ_DEADLINE, schema::read_counts(&client))
+            let scores = tokio::time::timeout(READ_DEADLINE, counts::read_counts(&client))
                 .await
                 .map_err(|_| SessionError::Timeout)?
                 .map_err(SessionError::Read)?;

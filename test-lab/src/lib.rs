@@ -114,21 +114,10 @@ impl Lab {
     /// Votes not committed yet: in the queue or in a worker's processing list.
     pub async fn pending(&self) -> usize {
         let mut conn = self.redis.client().await;
-        let mut keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}*", worker::PROCESSING_PREFIX))
-            .query_async(&mut conn)
+        let count = kit::queue::not_yet_committed(&mut conn)
             .await
-            .expect("KEYS");
-        keys.push(kit::vote::QUEUE.to_owned());
-        let mut total = 0;
-        for key in keys {
-            total += redis::cmd("LLEN")
-                .arg(&key)
-                .query_async::<usize>(&mut conn)
-                .await
-                .expect("LLEN");
-        }
-        total
+            .expect("count the votes not yet committed");
+        usize::try_from(count).expect("a count fits in usize")
     }
 
     /// Stops the workers (each hands back what it has not committed) and the result app (its

@@ -71,15 +71,21 @@ impl TestService {
         &self.shutdown
     }
 
-    /// Waits until the service has stopped by itself (a worker with `EXIT_WHEN_EMPTY`) or
-    /// after [`TestService::stop`]; panics when it failed or took longer than [`STOP_BUDGET`].
-    pub async fn stopped(mut self) {
+    /// Waits until the service has stopped after [`TestService::stop`]; panics when it failed
+    /// or took longer than [`STOP_BUDGET`].
+    pub async fn stopped(self) {
+        self.stopped_within(STOP_BUDGET).await;
+    }
+
+    /// Waits until the service has stopped, by itself (a worker with `EXIT_WHEN_EMPTY`) or
+    /// after [`TestService::stop`]; panics when it failed or took longer than `within`.
+    pub async fn stopped_within(mut self, within: std::time::Duration) {
         if let Some(stopped) = self.stopped.take() {
-            match tokio::time::timeout(STOP_BUDGET, stopped).await {
+            match tokio::time::timeout(within, stopped).await {
                 Ok(Ok(Ok(()))) => {}
                 Ok(Ok(Err(e))) => panic!("the service failed: {}", chain(&e)),
                 Ok(Err(e)) => panic!("the service's waiter failed: {e}"),
-                Err(_) => panic!("the service did not stop within {STOP_BUDGET:?}"),
+                Err(_) => panic!("the service did not stop within {within:?}"),
             }
         }
     }

@@ -1,6 +1,6 @@
 use kit::config::{ConfigError, Env};
+use kit::labels::Labels;
 use kit::redis_client::RedisSettings;
-use kit::vote::Labels;
 
 use crate::PageSettings;
 use crate::origin::TrustedOrigins;

@@ -21,7 +21,7 @@ mod voter;
 
 pub use config::{Config, ENV_HELP};
 pub use error::VoteError;
-pub use kit::vote::Labels;
+pub use kit::labels::Labels;
 pub use origin::{BadOrigin, CrossSite, TrustedOrigins};
 pub use queue::{QueueError, VoteQueue};
 

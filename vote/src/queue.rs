@@ -5,16 +5,13 @@
 //! carry dozens of votes instead of one (group commit); an idle app sends each vote alone, at
 //! once. A handler answers "recorded" only after Redis confirmed the RPUSH holding its vote.
 //!
-//! Each message carries `seq`, taken from Redis's clock in microseconds and forced to grow by at
-//! least one per vote, in the same script as the RPUSH. So the order of `seq` is the order of
-//! the queue, whichever vote app replica pushed, and it keeps growing when Redis is re-created
-//! empty (a counter would restart at 1 and make new votes look older than the rows already in
-//! PostgreSQL).
+//! The message and the script that numbers and appends it are the wire contract's
+//! ([`kit::queue::VoteMessage::head`], [`kit::queue::enqueue`]).
 
 use std::sync::Arc;
 
+use kit::queue::{self, Choice, VoteMessage};
 use kit::redis_client::{self, RedisUnavailable};
-use kit::vote::{Choice, QUEUE, VOTE_SEQ_KEY};
 use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -25,22 +22,6 @@ const MAX_BATCH: usize = 256;
 
 /// Votes waiting for the task beyond this make handlers wait their turn to hand theirs over.
 const WAITING_LIMIT: usize = 4 * MAX_BATCH;
-
-/// ARGV holds each vote's message up to its `seq`; the script completes them with consecutive
-/// numbers and pushes them all in one RPUSH. Returns the first vote's `seq`.
-const ENQUEUE: &str = r"
-local now = redis.call('TIME')
-local first = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local last = tonumber(redis.call('GET', KEYS[2]) or '0')
-if first <= last then first = last + 1 end
-local messages = {}
-for i, head in ipairs(ARGV) do
-  messages[i] = head .. string.format('%.0f', first + i - 1) .. '}'
-end
-redis.call('SET', KEYS[2], string.format('%.0f', first + #ARGV - 1))
-redis.call('RPUSH', KEYS[1], unpack(messages))
-return first
-";
 
 /// Why a vote was not appended. Cloned to every handler whose vote was in the failed call.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -86,7 +67,7 @@ impl VoteQueue {
         let deadline = Instant::now() + redis_client::REQUEST_DEADLINE;
         let (reply, answer) = oneshot::channel();
         let waiting = Waiting {
-            head: message_head(voter_id, choice),
+            head: VoteMessage::head(voter_id, choice),
             deadline,
             reply,
         };
@@ -102,20 +83,10 @@ impl VoteQueue {
     }
 }
 
-/// The original app's message up to the value of `seq`, which Redis appends.
-fn message_head(voter_id: &str, choice: Choice) -> String {
-    let voter_id = serde_json::Value::from(voter_id).to_string();
-    format!(
-        r#"{{"voter_id":{voter_id},"vote":"{}","seq":"#,
-        choice.as_str()
-    )
-}
-
 /// The task behind [`VoteQueue`]: takes whatever votes are waiting, sends them in one call,
 /// answers their handlers, and again. Votes whose handler gave up (deadline passed or request
 /// dropped) are left out, so nobody is told "not recorded" about a vote that then is.
 async fn send_votes(redis: ConnectionManager, mut receiver: mpsc::Receiver<Waiting>) {
-    let script = redis::Script::new(ENQUEUE);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let now = Instant::now();
@@ -132,9 +103,8 @@ async fn send_votes(redis: ConnectionManager, mut receiver: mpsc::Receiver<Waiti
         metrics::histogram!("vote_batch_size").record(batch.len() as f64);
         let heads: Vec<&str> = batch.iter().map(|vote| vote.head.as_str()).collect();
         let pushed = redis_client::with_connection_until(deadline, &redis, |mut conn| {
-            let mut call = script.key(QUEUE);
-            call.key(VOTE_SEQ_KEY).arg(&heads);
-            async move { call.invoke_async::<i64>(&mut conn).await }
+            let heads = &heads;
+            async move { queue::enqueue(&mut conn, heads).await }
         })
         .await
         .map_err(|e| QueueError::Redis(Arc::new(e)));

@@ -6,9 +6,9 @@ use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use kit::queue::Choice;
 use kit::readiness::Readiness;
 use kit::redis_client;
-use kit::vote::Choice;
 use serde::Deserialize;
 
 use crate::{AppState, PageSettings, VoteError, origin, voter};

@@ -2,7 +2,7 @@
 //! they chose last, so the page can mark it after a reload).
 
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use kit::vote::Choice;
+use kit::queue::Choice;
 use time::Duration;
 
 const VOTER_ID: &str = "voter_id";

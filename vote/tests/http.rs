@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{BROWSER_ACCEPT, get, post_vote, post_with, queued, send, vote_app};
-use kit::vote::{Choice, VoteMessage};
+use kit::queue::{Choice, VoteMessage};
 use test_servers::{RedisServer, wait_until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use kit::queue::{Choice, QUEUE, VoteMessage};
 use kit::redis_client::RedisSettings;
-use kit::vote::{Choice, QUEUE, VoteMessage};
 use redis::AsyncCommands;
 use test_servers::{RedisServer, wait_until};
 use vote::VoteQueue;

@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 
 use deadpool_postgres::Client;
-use kit::vote::VoteMessage;
-
-use crate::dead_letter::DeadLetter;
+use kit::queue::{DeadLetter, VoteMessage};
 
 /// What a batch of raw messages amounts to.
 pub struct Plan {
@@ -65,7 +63,7 @@ pub async fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kit::vote::Choice;
+    use kit::queue::Choice;
 
     fn msg(id: &str, vote: &str, seq: Option<i64>) -> Vec<u8> {
         match seq {

@@ -17,6 +17,8 @@ pub struct Config {
     pub batch_size: usize,
     pub heartbeat_ttl: Duration,
     pub worker_id: String,
+    /// Stop once a take finds the queue empty, instead of waiting for votes.
+    pub exit_when_empty: bool,
 }
 
 impl Config {
@@ -53,6 +55,7 @@ impl Config {
             batch_size,
             heartbeat_ttl: env.millis_or("HEARTBEAT_TTL_MS", Duration::from_secs(10), 300)?,
             worker_id,
+            exit_when_empty: env.parse_or("EXIT_WHEN_EMPTY", false)?,
         })
     }
 }
@@ -68,6 +71,7 @@ mod tests {
         assert_eq!(config.postgres.display_addr(), "db:5432/postgres");
         assert_eq!(config.port, 80);
         assert_eq!(config.batch_size, 1000);
+        assert!(!config.exit_when_empty);
         assert!(
             config.worker_id.starts_with("c0ffee-"),
             "{}",
@@ -90,6 +94,7 @@ mod tests {
             ("BATCH_SIZE", "many"),
             ("HEARTBEAT_TTL_MS", "10"),
             ("WORKER_ID", "a*"),
+            ("EXIT_WHEN_EMPTY", "yes"),
         ] {
             let err = Config::from_env(&Env::from_pairs([(var, value)])).unwrap_err();
             assert_eq!(err.var, var, "{err}");

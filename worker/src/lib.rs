@@ -21,25 +21,32 @@
 //!   once; those over 4 KiB are set aside inside Redis and never reach the worker.
 //! - **Patient.** Redis or PostgreSQL down: logged once, retried with capped backoff.
 //!
+//! - **Batch jobs.** With `EXIT_WHEN_EMPTY=true` it stops, handing back nothing, once a take
+//!   finds the queue empty.
+//!
+//! The loop is [`run`] (`drain.rs`); its retried steps are in `retry.rs`, the heartbeat and the
+//! recovery of dead workers' batches in `housekeeping.rs` (deciding when, `orphans.rs`), this
+//! worker's Redis calls in `queue.rs` and the batch's upsert in `apply.rs`. The keys, message and
+//! scripts are [`kit::queue`]'s.
+//!
 //! Run it: `REDIS_HOST=127.0.0.1 DATABASE_URL=postgres://postgres:postgres@127.0.0.1/postgres
 //! PORT=8082 cargo run -p worker`.
 //!
 #![doc = include_str!("env.md")]
 
 mod apply;
+mod batch_metrics;
 mod config;
-mod dead_letter;
 mod drain;
 mod health;
+mod housekeeping;
 mod orphans;
 mod queue;
 #[cfg(test)]
 mod queue_tests;
-mod scripts;
+mod retry;
 
 pub use config::{Config, ENV_HELP};
-pub use queue::{PROCESSING_PREFIX, processing_key};
-
 use kit::service::{Running, StartError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -63,8 +70,7 @@ pub fn start(
         postgres: postgres.clone(),
     };
     let worker = Worker::new(&config, redis, postgres);
-    // The loop may end before `shutdown` (it stops for good only on a stop signal today, but
-    // the health endpoints must not outlive it whatever the reason).
+    // With EXIT_WHEN_EMPTY the loop ends before `shutdown`; the health endpoints go with it.
     let server_shutdown = shutdown.child_token();
     tracing::info!(
         redis = %config.redis.display_addr(),

@@ -3,15 +3,16 @@
 
 use std::time::Duration;
 
+use kit::queue::{DEAD_LETTERS, QUEUE, heartbeat_key, processing_key};
 use kit::redis_client::RedisSettings;
-use kit::vote::{DEAD_LETTERS, QUEUE};
 use redis::AsyncCommands;
 use test_servers::RedisServer;
 use tokio::time::Instant;
 
 use crate::apply;
+use crate::housekeeping::recover_orphans;
 use crate::orphans::MissingOwners;
-use crate::queue::{Queue, heartbeat_key, processing_key};
+use crate::queue::Queue;
 
 const TTL: Duration = Duration::from_millis(400);
 
@@ -50,7 +51,9 @@ async fn a_batch_recovered_between_commit_and_ack_is_dead_lettered_once() {
     // recovers its list, twice half a TTL apart, as it would.
     let mut missing = MissingOwners::new(Duration::ZERO);
     assert_eq!(
-        other.recover_orphans(&mut missing).await.expect("recover"),
+        recover_orphans(&other, &mut missing)
+            .await
+            .expect("recover"),
         2
     );
     let acknowledged = owner.ack(&plan.dead).await.expect("ack");
@@ -91,13 +94,17 @@ async fn a_heartbeat_missing_once_then_back_is_not_recovered() {
 
     // A stall expired the owner's heartbeat: seen missing, not recovered yet.
     assert_eq!(
-        other.recover_orphans(&mut missing).await.expect("recover"),
+        recover_orphans(&other, &mut missing)
+            .await
+            .expect("recover"),
         0
     );
     // The owner beats again before the grace is over: it is forgiven.
     owner.beat(TTL).await.expect("beat");
     assert_eq!(
-        other.recover_orphans(&mut missing).await.expect("recover"),
+        recover_orphans(&other, &mut missing)
+            .await
+            .expect("recover"),
         0
     );
     conn.del::<_, ()>(heartbeat_key("owner"))
@@ -107,11 +114,15 @@ async fn a_heartbeat_missing_once_then_back_is_not_recovered() {
     // Now it stays silent: recovered only after two sightings at least TTL/2 apart.
     let first_sighting = Instant::now();
     assert_eq!(
-        other.recover_orphans(&mut missing).await.expect("recover"),
+        recover_orphans(&other, &mut missing)
+            .await
+            .expect("recover"),
         0
     );
     loop {
-        let moved = other.recover_orphans(&mut missing).await.expect("recover");
+        let moved = recover_orphans(&other, &mut missing)
+            .await
+            .expect("recover");
         if moved > 0 {
             assert_eq!(moved, 1);
             break;

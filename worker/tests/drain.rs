@@ -6,22 +6,25 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::*;
-use kit::vote::DEAD_LETTERS;
+use kit::queue::{DEAD_LETTERS, VOTE_SEQ_KEY};
 use redis::AsyncCommands;
 use test_servers::{RedisServer, database};
+
+/// Time for a worker to empty a test's queue and stop, with room for a busy machine.
+const EMPTIED_WITHIN: Duration = Duration::from_secs(60);
 
 #[tokio::test]
 async fn applies_the_original_vote_apps_message_byte_for_byte() {
     let redis = RedisServer::start().await;
     let db = database().await;
-    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[]));
     push(
         &redis,
         &[r#"{"voter_id": "3f9c0a1b2c3d4e5", "vote": "a"}"#.to_owned()],
     )
     .await;
-    wait_drained(&redis, Duration::from_secs(10)).await;
-    worker.stop().await;
+    RunningWorker::start_until_empty(&config(&redis.url(), &db.url(), &[]))
+        .finished(EMPTIED_WITHIN)
+        .await;
 
     let client = db.client().await;
     let rows = table(&client).await;
@@ -35,6 +38,39 @@ async fn applies_the_original_vote_apps_message_byte_for_byte() {
         original_counts(&client).await,
         HashMap::from([("a".to_owned(), 1)])
     );
+}
+
+#[tokio::test]
+async fn with_exit_when_empty_the_worker_stops_by_itself_once_the_queue_is_empty_and_leaves_nothing_behind()
+ {
+    let redis = RedisServer::start().await;
+    let db = database().await;
+    let mut messages: Vec<String> = (0..500)
+        .map(|n| {
+            let vote = if n % 2 == 0 { "a" } else { "b" };
+            let seq = (n % 3 != 0).then_some(n + 1);
+            message(&format!("v{n}"), vote, seq)
+        })
+        .collect();
+    messages.push("not json".to_owned());
+    push(&redis, &messages).await;
+    let config = config(
+        &redis.url(),
+        &db.url(),
+        &[("BATCH_SIZE", "50"), ("EXIT_WHEN_EMPTY", "true")],
+    );
+    // Its stop token is never cancelled: only the empty queue ends it.
+    RunningWorker::start(&config).finished(EMPTIED_WITHIN).await;
+
+    assert_eq!(pending(&redis).await, 0);
+    let mut keys: Vec<String> = redis.client().await.keys("*").await.expect("KEYS");
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [DEAD_LETTERS, VOTE_SEQ_KEY],
+        "no processing list, no heartbeat"
+    );
+    assert_eq!(table(&db.client().await).await.len(), 500);
 }
 
 #[tokio::test]
@@ -105,7 +141,6 @@ async fn the_newest_seq_wins_whatever_the_order_of_arrival_and_replays_change_no
     let redis = RedisServer::start().await;
     let db = database().await;
     let config = config(&redis.url(), &db.url(), &[("BATCH_SIZE", "3")]);
-    let worker = RunningWorker::start(&config);
     // Out of order across batches of 3, as after a crash recovery; then a replay of old votes.
     let messages = vec![
         message("v1", "b", Some(30)),
@@ -117,8 +152,9 @@ async fn the_newest_seq_wins_whatever_the_order_of_arrival_and_replays_change_no
         message("v3", "b", Some(12)),
     ];
     push(&redis, &messages).await;
-    wait_drained(&redis, Duration::from_secs(10)).await;
-    worker.stop().await;
+    RunningWorker::start_until_empty(&config)
+        .finished(EMPTIED_WITHIN)
+        .await;
     let client = db.client().await;
     let rows = table(&client).await;
     assert_eq!(rows["v1"], ("b".to_owned(), Some(30)));
@@ -131,14 +167,14 @@ async fn the_newest_seq_wins_whatever_the_order_of_arrival_and_replays_change_no
 async fn without_seq_the_later_vote_in_the_queue_wins() {
     let redis = RedisServer::start().await;
     let db = database().await;
-    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[("BATCH_SIZE", "2")]));
     let messages: Vec<String> = ["a", "b", "a", "b", "b", "a", "b"]
         .iter()
         .map(|v| message("orig", v, None))
         .collect();
     push(&redis, &messages).await;
-    wait_drained(&redis, Duration::from_secs(10)).await;
-    worker.stop().await;
+    RunningWorker::start_until_empty(&config(&redis.url(), &db.url(), &[("BATCH_SIZE", "2")]))
+        .finished(EMPTIED_WITHIN)
+        .await;
     assert_eq!(table(&db.client().await).await["orig"].0, "b");
 }
 
@@ -147,7 +183,6 @@ async fn three_workers_drain_one_queue_and_the_last_vote_of_each_voter_wins() {
     let redis = RedisServer::start().await;
     let db = database().await;
     let config = config(&redis.url(), &db.url(), &[("BATCH_SIZE", "50")]);
-    let workers: Vec<RunningWorker> = (0..3).map(|_| RunningWorker::start(&config)).collect();
     let mut expected = HashMap::new();
     let mut messages = Vec::new();
     let mut seq = 1_000;
@@ -160,9 +195,11 @@ async fn three_workers_drain_one_queue_and_the_last_vote_of_each_voter_wins() {
         }
     }
     push(&redis, &messages).await;
-    wait_drained(&redis, Duration::from_secs(60)).await;
+    let workers: Vec<RunningWorker> = (0..3)
+        .map(|_| RunningWorker::start_until_empty(&config))
+        .collect();
     for worker in workers {
-        worker.stop().await;
+        worker.finished(EMPTIED_WITHIN).await;
     }
     let client = db.client().await;
     assert_eq!(table(&client).await, expected);
@@ -209,20 +246,20 @@ async fn takes_over_a_table_written_by_the_original_worker() {
         )
         .await
         .expect("original schema and rows");
-    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[]));
     push(
         &redis,
         &[message("o3", "a", Some(7)), message("n1", "b", Some(8))],
     )
     .await;
-    wait_drained(&redis, Duration::from_secs(10)).await;
+    RunningWorker::start_until_empty(&config(&redis.url(), &db.url(), &[]))
+        .finished(EMPTIED_WITHIN)
+        .await;
 
     // The original worker keeps writing its way, next to ours: the tally follows it too.
     client
         .batch_execute("INSERT INTO votes (id, vote) VALUES ('o4', 'b'); UPDATE votes SET vote = 'b' WHERE id = 'o1';")
         .await
         .expect("original worker's statements");
-    worker.stop().await;
     let counts = original_counts(&client).await;
     assert_eq!(
         counts,
@@ -272,7 +309,7 @@ async fn a_worker_restarted_under_the_same_id_first_returns_what_its_last_run_le
         .map(|n| format!(r#"{{"voter_id":"left{n}","vote":"a","seq":{n}}}"#))
         .collect();
     let mut conn = redis.client().await;
-    conn.rpush::<_, _, ()>(format!("{}w1", worker::PROCESSING_PREFIX), &left)
+    conn.rpush::<_, _, ()>(kit::queue::processing_key("w1"), &left)
         .await
         .expect("RPUSH");
     push(
@@ -284,9 +321,9 @@ async fn a_worker_restarted_under_the_same_id_first_returns_what_its_last_run_le
     )
     .await;
 
-    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[("WORKER_ID", "w1")]));
-    wait_drained(&redis, Duration::from_secs(10)).await;
-    worker.stop().await;
+    RunningWorker::start_until_empty(&config(&redis.url(), &db.url(), &[("WORKER_ID", "w1")]))
+        .finished(EMPTIED_WITHIN)
+        .await;
 
     let rows = table(&db.client().await).await;
     let mut voters: Vec<&str> = rows.keys().map(String::as_str).collect();

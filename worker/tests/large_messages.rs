@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use common::*;
-use kit::vote::DEAD_LETTERS;
+use kit::queue::{DEAD_LETTERS, QUEUE};
 use redis::AsyncCommands;
 use test_servers::{RedisServer, database, wait_until};
 
@@ -44,7 +44,7 @@ async fn two_hundred_one_megabyte_messages_in_a_row_are_dead_lettered_once_and_t
     for run in 0..2 {
         for chunk in (0..BIG_PER_RUN).collect::<Vec<_>>().chunks(10) {
             let messages: Vec<String> = chunk.iter().map(|n| big(run * BIG_PER_RUN + n)).collect();
-            conn.rpush::<_, _, ()>(kit::vote::QUEUE, messages)
+            conn.rpush::<_, _, ()>(QUEUE, messages)
                 .await
                 .expect("RPUSH big messages");
         }
@@ -52,7 +52,7 @@ async fn two_hundred_one_megabyte_messages_in_a_row_are_dead_lettered_once_and_t
     }
 
     let started = Instant::now();
-    let worker = RunningWorker::start(&config(&redis.url(), &db.url(), &[]));
+    let worker = RunningWorker::start_until_empty(&config(&redis.url(), &db.url(), &[]));
     let client = db.client().await;
     wait_until(GOOD_VOTES_APPLIED_WITHIN, || async {
         table_once_created(&client).await.len() == good.len()
@@ -60,8 +60,7 @@ async fn two_hundred_one_megabyte_messages_in_a_row_are_dead_lettered_once_and_t
     .await;
     let took = started.elapsed();
     eprintln!("the last good vote was applied {took:?} after the worker started");
-    wait_drained(&redis, GOOD_VOTES_APPLIED_WITHIN).await;
-    worker.stop().await;
+    worker.finished(GOOD_VOTES_APPLIED_WITHIN).await;
 
     let rows = table(&client).await;
     for (voter, (vote, _)) in &expected {

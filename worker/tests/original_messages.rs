@@ -38,7 +38,7 @@ async fn several_workers_apply_each_original_app_voters_last_vote() {
     push(&redis, &messages).await;
 
     // A worker killed while holding a batch: the others recover it once its heartbeat expires.
-    let ghost_list = worker::processing_key("ghost");
+    let ghost_list = kit::queue::processing_key("ghost");
     let mut ghost = worker_command(
         &redis.url(),
         &db.url(),

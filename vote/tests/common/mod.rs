@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{Request, header};
 use kit::config::Env;
-use kit::vote::QUEUE;
+use kit::queue::QUEUE;
 use redis::AsyncCommands;
 use test_servers::http::Answer;
 use test_servers::{RedisServer, TestService};

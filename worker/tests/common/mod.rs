@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use kit::config::Env;
-use kit::vote::QUEUE;
+use kit::queue::QUEUE;
 use redis::AsyncCommands;
 use test_servers::{RedisServer, TestService, wait_until};
-use worker::{Config, PROCESSING_PREFIX};
+use worker::Config;
 
 pub fn config(redis_url: &str, db_url: &str, extra: &[(&str, &str)]) -> Config {
     let mut pairs = vec![
@@ -36,6 +36,20 @@ impl RunningWorker {
         Self(TestService::start(|listener, shutdown| {
             worker::start(config, listener, shutdown)
         }))
+    }
+
+    /// A worker that stops by itself once a take finds the queue empty (`EXIT_WHEN_EMPTY`).
+    pub fn start_until_empty(config: &Config) -> Self {
+        Self::start(&Config {
+            exit_when_empty: true,
+            ..config.clone()
+        })
+    }
+
+    /// Waits for a worker started with [`Self::start_until_empty`] to empty the queue and stop
+    /// by itself.
+    pub async fn finished(self, within: Duration) {
+        self.0.stopped_within(within).await;
     }
 
     pub async fn stop(self) {
@@ -73,17 +87,10 @@ pub async fn wait_taken(redis: &RedisServer, within: Duration) {
 }
 
 /// Votes still in Redis: the queue plus every worker's processing list.
-pub async fn pending(redis: &RedisServer) -> usize {
-    let mut conn = redis.client().await;
-    let mut total: usize = conn.llen(QUEUE).await.expect("LLEN");
-    let lists: Vec<String> = conn
-        .keys(format!("{PROCESSING_PREFIX}*"))
+pub async fn pending(redis: &RedisServer) -> u64 {
+    kit::queue::not_yet_committed(&mut redis.client().await)
         .await
-        .expect("KEYS");
-    for list in lists {
-        total += conn.llen::<_, usize>(&list).await.expect("LLEN");
-    }
-    total
+        .expect("count the votes not yet committed")
 }
 
 pub async fn wait_drained(redis: &RedisServer, within: Duration) {

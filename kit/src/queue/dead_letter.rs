@@ -1,11 +1,13 @@
-//! Messages that can never be applied, as stored in the Redis list `votes:dead`.
+//! Messages that can never be applied, as stored in the list [`super::DEAD_LETTERS`].
 
 /// How much of a message a dead letter keeps: enough to recognise it, not a megabyte.
 pub const SHOWN_BYTES: usize = 200;
 
 /// A message set aside, with why. Stored as `{"reason": …, "bytes": N, "message": …}`, where
 /// `message` is its first [`SHOWN_BYTES`] bytes with anything but printable ASCII shown as `?`;
-/// the take script writes the same shape for the messages it sets aside itself.
+/// the take script ([`super::scripts::TAKE`]) writes the same shape for the messages it sets
+/// aside itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetter {
     pub reason: String,
     pub message: Vec<u8>,

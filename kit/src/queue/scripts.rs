@@ -1,11 +1,34 @@
-//! The Lua scripts the worker runs in Redis. Each runs atomically, so a message is always in
-//! exactly one place: the queue, one processing list, or the dead letters.
+//! The Lua scripts that move messages. Each runs atomically, so a message is always in exactly
+//! one place: the queue, one processing list, or the dead letters. [`super::commands`] calls
+//! them with their keys and arguments.
+
+/// Pushes the vote app's messages: ARGV holds each one up to its `seq`
+/// ([`super::VoteMessage::head`]); the script completes them with consecutive numbers from
+/// Redis's clock in microseconds, forced to grow by at least one per vote past the last `seq`
+/// handed out (KEYS[2]), and appends them all to the queue (KEYS[1]) in one RPUSH. So the order
+/// of `seq` is the order of the queue whichever vote app replica pushed, and it keeps growing
+/// when Redis is re-created empty (a counter would restart at 1 and make new votes look older
+/// than the rows already in PostgreSQL). `%.0f` because Lua's default number format loses
+/// digits above 14. Returns the first vote's `seq`.
+pub const ENQUEUE: &str = r"
+local now = redis.call('TIME')
+local first = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local last = tonumber(redis.call('GET', KEYS[2]) or '0')
+if first <= last then first = last + 1 end
+local messages = {}
+for i, head in ipairs(ARGV) do
+  messages[i] = head .. string.format('%.0f', first + i - 1) .. '}'
+end
+redis.call('SET', KEYS[2], string.format('%.0f', first + #ARGV - 1))
+redis.call('RPUSH', KEYS[1], unpack(messages))
+return first
+";
 
 /// Moves the head of the queue (KEYS[1]) to the tail of the processing list (KEYS[2]): at most
 /// ARGV[1] messages and, past the first, ARGV[2] bytes. A message over ARGV[3] bytes never
 /// leaves Redis: it is replaced by a summary in the dead letters (KEYS[3]) with reason ARGV[5]
 /// and its first ARGV[6] bytes, printable ASCII kept and the rest shown as `?`, the shape of
-/// [`crate::dead_letter::DeadLetter`]. The head is read in chunks that double from one
+/// [`super::DeadLetter`]. The head is read in chunks that double from one
 /// message up to 64 and fall back to one after a message too large, and the call ends once
 /// ARGV[4] bytes were read: one call stays short (a few tens of ms) however big the messages
 /// are, since each is copied into Lua to learn its size.
@@ -111,4 +134,16 @@ for i = #items, 1, -1 do
 end
 redis.call('DEL', KEYS[1])
 return #items
+";
+
+/// The votes not committed yet: the length of the queue (KEYS[1]) plus that of every processing
+/// list (pattern ARGV[1]), read in one script so that a batch moving between lists (taken, or
+/// recovered from a dead worker) is never missed nor counted twice. `KEYS` is fine here: it
+/// serves tests and the load generator's verification, against a Redis holding a few keys.
+pub const NOT_YET_COMMITTED: &str = r"
+local n = redis.call('LLEN', KEYS[1])
+for _, key in ipairs(redis.call('KEYS', ARGV[1])) do
+  n = n + redis.call('LLEN', key)
+end
+return n
 ";

@@ -1,23 +1,16 @@
-//! The message on the Redis list `votes`, shared by the vote app (writer) and the worker
-//! (reader), compatible with the original voting app.
+//! The message on the list [`super::QUEUE`]: its type, its validation, and the writer's form.
 //!
 //! The original Python vote app pushes `{"voter_id": "3f9c0a1b2c3d4e5", "vote": "a"}`. Ours adds
-//! `seq`, a number that grows with every vote cast (see the vote crate), so that when one voter
-//! votes several times the last vote wins even when several workers apply batches out of order
-//! or a batch is replayed after a crash. Messages without `seq` (the original app's) get one
-//! from the same clock when a worker first takes them, so they are ordered by when they were
-//! taken, not when they were pushed.
+//! `seq`, a number that grows with every vote cast, so that when one voter votes several times
+//! the last vote wins even when several workers apply batches out of order or a batch is
+//! replayed after a crash. The vote app sends [`VoteMessage::head`] and the enqueue script
+//! ([`super::scripts::ENQUEUE`]) closes it with the `seq` from Redis's clock. Messages without
+//! `seq` (the original app's) get one from the same clock when a worker first takes them
+//! ([`super::scripts::TAKE`]), so they are ordered by when they were taken, not when they were
+//! pushed.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-/// Redis list the vote app appends to and workers take from.
-pub const QUEUE: &str = "votes";
-/// Redis list of messages that can never be applied, each with the reason.
-pub const DEAD_LETTERS: &str = "votes:dead";
-/// Redis key holding the last `seq` handed out, by the vote app's push and by the worker's take
-/// (which numbers the original vote app's messages, which have none).
-pub const VOTE_SEQ_KEY: &str = "votes:seq";
 
 /// The longest message worth parsing; the original's are under 60 bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
@@ -49,23 +42,6 @@ impl Choice {
     }
 }
 
-/// The two options' labels: `OPTION_A` and `OPTION_B` (defaults `Cats` and `Dogs`), read by
-/// both the vote and the result app.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Labels {
-    pub a: String,
-    pub b: String,
-}
-
-impl Labels {
-    pub fn from_env(env: &crate::config::Env) -> Self {
-        Self {
-            a: env.string_or("OPTION_A", "Cats"),
-            b: env.string_or("OPTION_B", "Dogs"),
-        }
-    }
-}
-
 /// A valid vote message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoteMessage {
@@ -75,7 +51,8 @@ pub struct VoteMessage {
     pub seq: Option<i64>,
 }
 
-/// Why a message can never be applied; the worker moves it to [`DEAD_LETTERS`] with this text.
+/// Why a message can never be applied; the worker moves it to [`super::DEAD_LETTERS`] with this
+/// text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
     #[error("message is larger than {MAX_MESSAGE_BYTES} bytes")]
@@ -136,6 +113,20 @@ impl VoteMessage {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// What the vote app sends for a vote: the message as [`Self::to_json`] writes it, up to the
+    /// value of `seq`, which the enqueue script appends with the closing brace.
+    pub fn head(voter_id: &str, vote: Choice) -> String {
+        let unnumbered = Self {
+            voter_id: voter_id.to_owned(),
+            vote,
+            seq: None,
+        };
+        let mut head = unnumbered.to_json();
+        head.pop();
+        head.push_str(r#","seq":"#);
+        head
     }
 }
 
@@ -209,5 +200,17 @@ mod tests {
     fn a_255_character_voter_id_is_fine() {
         let raw = format!(r#"{{"voter_id":"{}","vote":"b"}}"#, "é".repeat(255));
         assert!(VoteMessage::parse(raw.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn the_head_is_the_serde_message_up_to_its_seq() {
+        let voter_id = "quote\" backslash\\ é";
+        let head = VoteMessage::head(voter_id, Choice::A);
+        let whole = VoteMessage {
+            voter_id: voter_id.to_owned(),
+            vote: Choice::A,
+            seq: Some(7),
+        };
+        assert_eq!(format!("{head}7}}"), whole.to_json());
     }
 }

@@ -1,13 +1,9 @@
 //! The real `counter` binary: configuration errors, JSON logs, the healthcheck subcommand, and
 //! stopping on SIGTERM (`docker stop`) or SIGINT (Ctrl-C).
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use test_servers::{
-    RedisServer, assert_config_error, free_port, healthcheck, service_command, stop_with,
-    wait_until,
-};
+use test_servers::{RedisServer, ServiceProcess, assert_config_error, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_counter");
 
@@ -24,26 +20,22 @@ fn a_bad_variable_exits_2_with_one_line_naming_it() {
     }
 }
 
+/// How long a stop may take before the test gives up on it; what it should take is asserted
+/// apart.
+const STOP_BUDGET: Duration = Duration::from_secs(5);
+/// A stop with nothing in flight is immediate; this is that, with slack.
+const PROMPT_STOP: Duration = Duration::from_secs(1);
+
 #[tokio::test]
 async fn serves_answers_healthcheck_and_exits_0_promptly_on_sigterm_and_sigint() {
     let redis = RedisServer::start().await;
     for signal in ["TERM", "INT"] {
-        let port = free_port();
-        assert!(
-            !healthcheck(BIN, "BIND_PORT", port),
-            "nothing is listening yet"
-        );
-        let mut command = service_command(
-            BIN,
-            &[
-                ("REDIS_HOST", redis.host().to_owned()),
-                ("REDIS_PORT", redis.port().to_string()),
-                ("BIND_PORT", port.to_string()),
-            ],
-        );
-        command.stderr(Stdio::null());
-        let mut child = spawn_healthy(command, port).await;
-        let body = reqwest::get(format!("http://127.0.0.1:{port}/"))
+        let envs = [
+            ("REDIS_HOST", redis.host().to_owned()),
+            ("REDIS_PORT", redis.port().to_string()),
+        ];
+        let mut counter = ServiceProcess::start(BIN, "BIND_PORT", &envs).await;
+        let body = reqwest::get(counter.url("/"))
             .await
             .expect("GET /")
             .text()
@@ -54,38 +46,18 @@ async fn serves_answers_healthcheck_and_exits_0_promptly_on_sigterm_and_sigint()
             "{body}"
         );
 
-        let (status, took) = stop_with(&mut child, signal, Duration::from_secs(5)).await;
+        let (status, took) = counter.stop_with(signal, STOP_BUDGET).await;
         assert!(status.success(), "SIG{signal}: {status:?}");
-        assert!(took < Duration::from_secs(1), "SIG{signal} took {took:?}");
-        assert!(
-            !healthcheck(BIN, "BIND_PORT", port),
-            "stopped means stopped"
-        );
+        assert!(took < PROMPT_STOP, "SIG{signal} took {took:?}");
+        assert!(!counter.healthy(), "stopped means stopped");
     }
-}
-
-/// Starts `command` (the counter, listening on `port`) and waits until it answers its
-/// healthcheck.
-async fn spawn_healthy(mut command: Command, port: u16) -> Child {
-    let child = command.spawn().expect("spawn counter");
-    wait_until(Duration::from_secs(10), || async {
-        healthcheck(BIN, "BIND_PORT", port)
-    })
-    .await;
-    child
 }
 
 /// Runs the counter with `envs` until it is healthy, stops it, and returns what it logged.
 async fn logs_of_a_run(envs: &[(&str, String)]) -> String {
-    let port = free_port();
-    let mut envs = envs.to_vec();
-    envs.push(("BIND_PORT", port.to_string()));
-    let mut command = service_command(BIN, &envs);
-    command.stderr(Stdio::piped());
-    let mut child = spawn_healthy(command, port).await;
-    stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
-    let output = child.wait_with_output().expect("output");
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    let mut counter = ServiceProcess::start(BIN, "BIND_PORT", envs).await;
+    counter.stop_with("TERM", STOP_BUDGET).await;
+    counter.log_to_the_end(STOP_BUDGET).await
 }
 
 #[tokio::test]
@@ -122,29 +94,16 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn a_flood_of_idle_and_half_sent_connections_never_stops_it_answering() {
-    let port = free_port();
-    // `ulimit -n` sets both the soft and the hard limit: the service cannot raise it.
-    let mut command = service_command(
-        "sh",
-        &[
-            ("BIND_PORT", port.to_string()),
-            ("REDIS_PORT", free_port().to_string()),
-        ],
-    );
-    command
-        .args([
-            "-c",
-            &format!("ulimit -n {SMALL_DESCRIPTOR_LIMIT} && exec \"$0\""),
-            BIN,
-        ])
-        .stderr(Stdio::null());
-    let mut child = spawn_healthy(command, port).await;
+    let envs = [("REDIS_PORT", free_port().to_string())];
+    let mut counter =
+        ServiceProcess::start_with_open_files(BIN, "BIND_PORT", &envs, SMALL_DESCRIPTOR_LIMIT)
+            .await;
+    let port = counter.port();
 
     let mut flood = Vec::new();
     for i in 0..SMALL_DESCRIPTOR_LIMIT * 2 {
         let connect = tokio::net::TcpStream::connect(("127.0.0.1", port));
         let Ok(connected) = tokio::time::timeout(ANSWER_WITHIN, connect).await else {
-            let _ = child.kill();
             panic!("connection {i} not accepted within {ANSWER_WITHIN:?}");
         };
         let mut conn = connected.expect("connect");
@@ -160,15 +119,12 @@ async fn a_flood_of_idle_and_half_sent_connections_never_stops_it_answering() {
         .build()
         .expect("client");
     for _ in 0..3 {
-        let answer = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await;
-        if !matches!(&answer, Ok(a) if a.status() == 200) {
-            let _ = child.kill();
-            panic!("/healthz during the flood: {answer:?}");
-        }
+        let answer = client.get(counter.url("/healthz")).send().await;
+        assert!(
+            matches!(&answer, Ok(a) if a.status() == 200),
+            "/healthz during the flood: {answer:?}"
+        );
     }
     drop(flood);
-    stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
+    counter.stop_with("TERM", STOP_BUDGET).await;
 }

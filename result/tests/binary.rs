@@ -1,14 +1,16 @@
 //! The real `result` binary: configuration errors, healthcheck, SIGTERM with streams open.
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use test_servers::{
-    assert_config_error, database, free_port, healthcheck, service_command, stop_with, wait_until,
-};
+use test_servers::results::Results;
+use test_servers::sse::EventReader;
+use test_servers::{STARTUP_BUDGET, ServiceProcess, assert_config_error, database};
 
 const BIN: &str = env!("CARGO_BIN_EXE_result");
+/// How long a stop may take before the test gives up on it.
+const STOP_BUDGET: Duration = Duration::from_secs(5);
+/// Open streams end at once on SIGTERM; this is that, with slack.
+const PROMPT_STOP: Duration = Duration::from_secs(1);
 
 #[test]
 fn a_bad_variable_exits_2_naming_it() {
@@ -24,32 +26,17 @@ fn a_bad_variable_exits_2_naming_it() {
 #[tokio::test]
 async fn sigterm_stops_it_at_once_even_with_live_streams_open() {
     let db = database().await;
-    let port = free_port();
-    let mut child = service_command(
-        BIN,
-        &[("DATABASE_URL", db.url()), ("PORT", port.to_string())],
-    )
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("spawn result");
-    wait_until(Duration::from_secs(10), || async {
-        healthcheck(BIN, "PORT", port)
-    })
-    .await;
+    let mut result = ServiceProcess::start(BIN, "PORT", &[("DATABASE_URL", db.url())]).await;
+    let client = reqwest::Client::new();
     let mut streams = Vec::new();
     for _ in 0..3 {
-        let response = reqwest::get(format!("http://127.0.0.1:{port}/events"))
-            .await
-            .expect("GET /events");
-        let mut body = response.bytes_stream();
-        let first = tokio::time::timeout(Duration::from_secs(5), body.next())
-            .await
-            .expect("an event");
-        assert!(first.is_some());
-        streams.push(body);
+        let mut events = EventReader::open(&client, &result.url("/events")).await;
+        let first: Option<Results> = events.next("scores", STARTUP_BUDGET).await;
+        assert!(first.is_some(), "the stream ended before its first event");
+        streams.push(events);
     }
-    let (status, took) = stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
+    let (status, took) = result.stop_with("TERM", STOP_BUDGET).await;
     assert!(status.success(), "{status:?}");
-    assert!(took < Duration::from_secs(1), "took {took:?}");
-    assert!(!healthcheck(BIN, "PORT", port));
+    assert!(took < PROMPT_STOP, "took {took:?}");
+    assert!(!result.healthy());
 }

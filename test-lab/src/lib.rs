@@ -112,12 +112,8 @@ impl Lab {
     }
 
     /// Votes not committed yet: in the queue or in a worker's processing list.
-    pub async fn pending(&self) -> usize {
-        let mut conn = self.redis.client().await;
-        let count = kit::queue::not_yet_committed(&mut conn)
-            .await
-            .expect("count the votes not yet committed");
-        usize::try_from(count).expect("a count fits in usize")
+    pub async fn pending(&self) -> u64 {
+        self.redis.votes_not_yet_committed().await
     }
 
     /// Stops the workers (each hands back what it has not committed) and the result app (its

@@ -98,6 +98,14 @@ impl RedisServer {
             .unwrap_or_else(|e| panic!("cannot connect to the test Redis at {url}: {e}"))
     }
 
+    /// Votes not committed to PostgreSQL yet: in the queue or in a worker's processing list
+    /// (`kit::queue::not_yet_committed`).
+    pub async fn votes_not_yet_committed(&self) -> u64 {
+        kit::queue::not_yet_committed(&mut self.client().await)
+            .await
+            .unwrap_or_else(|e| panic!("cannot count the votes not yet committed: {e}"))
+    }
+
     /// SIGKILLs the server, like a crash, and returns once its port refuses connections.
     pub async fn kill(&mut self) {
         self.supervisor.stop().await;

@@ -1,14 +1,14 @@
 //! The real `vote` binary: configuration errors, healthcheck, SIGTERM.
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use test_servers::{
-    RedisServer, assert_config_error, free_port, healthcheck, service_command, stop_with,
-    wait_until,
-};
+use test_servers::{RedisServer, ServiceProcess, assert_config_error};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vote");
+/// How long a stop may take before the test gives up on it.
+const STOP_BUDGET: Duration = Duration::from_secs(5);
+/// A stop with nothing in flight is immediate; this is that, with slack.
+const PROMPT_STOP: Duration = Duration::from_secs(1);
 
 #[test]
 fn a_bad_variable_exits_2_naming_it() {
@@ -25,24 +25,11 @@ fn a_bad_variable_exits_2_naming_it() {
 #[tokio::test]
 async fn healthcheck_follows_the_process_and_sigterm_stops_it_at_once() {
     let redis = RedisServer::start().await;
-    let port = free_port();
-    let mut child = service_command(
-        BIN,
-        &[("REDIS_URL", redis.url()), ("PORT", port.to_string())],
-    )
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("spawn vote");
-    wait_until(Duration::from_secs(10), || async {
-        healthcheck(BIN, "PORT", port)
-    })
-    .await;
-    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
-        .await
-        .expect("readyz");
+    let mut vote = ServiceProcess::start(BIN, "PORT", &[("REDIS_URL", redis.url())]).await;
+    let ready = reqwest::get(vote.url("/readyz")).await.expect("readyz");
     assert_eq!(ready.status(), 200);
-    let (status, took) = stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
+    let (status, took) = vote.stop_with("TERM", STOP_BUDGET).await;
     assert!(status.success(), "{status:?}");
-    assert!(took < Duration::from_secs(1), "took {took:?}");
-    assert!(!healthcheck(BIN, "PORT", port));
+    assert!(took < PROMPT_STOP, "took {took:?}");
+    assert!(!vote.healthy());
 }

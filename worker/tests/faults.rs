@@ -3,22 +3,14 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::process::{BIN, worker_command};
+use common::process::{BIN, spawn_worker};
 use common::*;
 use test_servers::{
-    PostgresServer, RedisServer, assert_config_error, database, free_port, healthcheck,
-    send_signal, stop_with, wait_until,
+    PostgresServer, RedisServer, STARTUP_BUDGET, assert_config_error, database, send_signal,
+    wait_until,
 };
-
-fn spawn_worker_process(redis: &RedisServer, db_url: &str, port: u16) -> Child {
-    worker_command(&redis.url(), db_url, port, &[])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn worker")
-}
 
 #[test]
 fn a_bad_variable_exits_2_naming_it() {
@@ -65,14 +57,14 @@ async fn kill_9_at_any_instant_loses_nothing_and_applies_nothing_out_of_order() 
     let mut rng_state: u64 = 0x9e37_79b9_7f4a_7c15;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let mut child = spawn_worker_process(&redis, &db.url(), free_port());
+        let mut worker = spawn_worker(&redis, &db.url(), &[]);
         // Kill after a pseudo-random 20-220 ms: early, mid-batch, between commit and ack.
         rng_state ^= rng_state << 13;
         rng_state ^= rng_state >> 7;
         rng_state ^= rng_state << 17;
         tokio::time::sleep(Duration::from_millis(20 + rng_state % 200)).await;
-        send_signal(&child, "KILL");
-        child.wait().expect("reap");
+        send_signal(worker.child(), "KILL");
+        worker.child().wait().expect("reap");
         kills += 1;
         if kills >= 12 || pending(&redis).await == 0 {
             break;
@@ -81,10 +73,10 @@ async fn kill_9_at_any_instant_loses_nothing_and_applies_nothing_out_of_order() 
     }
 
     // One last worker finishes, recovering the batches the killed ones left behind.
-    let mut last = spawn_worker_process(&redis, &db.url(), free_port());
+    let mut last = spawn_worker(&redis, &db.url(), &[]);
     wait_drained(&redis, Duration::from_secs(60)).await;
-    send_signal(&last, "TERM");
-    assert!(last.wait().expect("wait").success());
+    let (status, _) = last.stop_with("TERM", STOP_WITHIN).await;
+    assert!(status.success(), "{status:?}");
 
     let client = db.client().await;
     let rows = table(&client).await;
@@ -106,15 +98,11 @@ async fn kill_9_at_any_instant_loses_nothing_and_applies_nothing_out_of_order() 
 async fn sigterm_exits_0_within_2_seconds_and_healthcheck_follows_the_process() {
     let redis = RedisServer::start().await;
     let db = database().await;
-    let port = free_port();
-    let mut child = spawn_worker_process(&redis, &db.url(), port);
-    let healthy = || healthcheck(BIN, "PORT", port);
-    wait_until(Duration::from_secs(10), || async { healthy() }).await;
-    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
-        .await
-        .expect("readyz");
+    let mut worker = spawn_worker(&redis, &db.url(), &[]);
+    wait_until(STARTUP_BUDGET, || async { worker.healthy() }).await;
+    let ready = reqwest::get(worker.url("/readyz")).await.expect("readyz");
     assert_eq!(ready.status(), 200);
-    let metrics = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+    let metrics = reqwest::get(worker.url("/metrics"))
         .await
         .expect("metrics")
         .text()
@@ -122,10 +110,10 @@ async fn sigterm_exits_0_within_2_seconds_and_healthcheck_follows_the_process() 
         .expect("body");
     assert!(metrics.contains("worker_queue_depth"), "{metrics}");
 
-    let (status, took) = stop_with(&mut child, "TERM", Duration::from_secs(5)).await;
+    let (status, took) = worker.stop_with("TERM", STOP_WITHIN).await;
     assert!(status.success(), "{status:?}");
     assert!(took < Duration::from_secs(2), "took {took:?}");
-    assert!(!healthy());
+    assert!(!worker.healthy());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +208,7 @@ const STOP_WITHIN: Duration = Duration::from_secs(5);
 async fn sigterm_ends_the_worker_within_5_seconds_while_its_commit_waits_on_a_lock() {
     let redis = RedisServer::start().await;
     let db = database().await;
-    let mut child = spawn_worker_process(&redis, &db.url(), free_port());
+    let mut worker = spawn_worker(&redis, &db.url(), &[]);
     push(&redis, &[message("first", "a", Some(1))]).await;
     let locker = db.client().await;
     wait_until(Duration::from_secs(10), || async {
@@ -236,7 +224,7 @@ async fn sigterm_ends_the_worker_within_5_seconds_while_its_commit_waits_on_a_lo
     push(&redis, std::slice::from_ref(&stuck)).await;
     wait_taken(&redis, Duration::from_secs(10)).await;
 
-    let (status, took) = stop_with(&mut child, "TERM", STOP_WITHIN).await;
+    let (status, took) = worker.stop_with("TERM", STOP_WITHIN).await;
     assert!(status.success(), "{status:?}");
     eprintln!("stopped {took:?} after SIGTERM, its commit waiting on a lock");
     let queue = queued(&redis).await;

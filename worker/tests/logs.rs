@@ -4,15 +4,15 @@ mod common;
 
 use std::time::Duration;
 
-use common::process::{LoggedProcess, worker_command};
+use common::process::spawn_worker;
 use common::{message, push, table_once_created};
-use test_servers::{RedisServer, database, free_port, send_signal, wait_until};
+use test_servers::{RedisServer, database, send_signal, wait_until};
 
 /// Generous for a start, a migration and one vote on a busy machine.
 const WITHIN: Duration = Duration::from_secs(15);
 
 async fn run_until_a_vote_is_applied(redis: &RedisServer, db_url: &str, voter: &str) -> String {
-    let mut worker = LoggedProcess::spawn(worker_command(&redis.url(), db_url, free_port(), &[]));
+    let mut worker = spawn_worker(redis, db_url, &[]);
     push(redis, &[message(voter, "a", None)]).await;
     let db = tokio_postgres::connect(db_url, tokio_postgres::NoTls).await;
     let (client, connection) = db.expect("connect to the test database");
@@ -21,9 +21,8 @@ async fn run_until_a_vote_is_applied(redis: &RedisServer, db_url: &str, voter: &
         table_once_created(&client).await.contains_key(voter)
     })
     .await;
-    send_signal(&worker.child, "TERM");
-    worker.wait_for_end_of_log(WITHIN).await;
-    worker.log()
+    send_signal(worker.child(), "TERM");
+    worker.log_to_the_end(WITHIN).await
 }
 
 #[tokio::test]
@@ -51,7 +50,7 @@ async fn a_login_failure_logs_what_postgresql_said_and_not_the_password() {
         db.port(),
         db.name()
     );
-    let worker = LoggedProcess::spawn(worker_command(&redis.url(), &url, free_port(), &[]));
+    let worker = spawn_worker(&redis, &url, &[]);
     let cause = format!("password authentication failed for user \"{}\"", db.user());
     worker.wait_for_log(&cause, WITHIN).await;
     let log = worker.log();

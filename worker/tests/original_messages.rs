@@ -3,13 +3,12 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use common::process::worker_command;
+use common::process::spawn_worker;
 use common::*;
 use redis::AsyncCommands;
-use test_servers::{RedisServer, database, free_port, send_signal, wait_until};
+use test_servers::{RedisServer, database, send_signal, wait_until};
 
 const VOTERS: usize = 300;
 /// Voters vote in groups, each group all its rounds in a row, so one voter's votes are a
@@ -39,22 +38,18 @@ async fn several_workers_apply_each_original_app_voters_last_vote() {
 
     // A worker killed while holding a batch: the others recover it once its heartbeat expires.
     let ghost_list = kit::queue::processing_key("ghost");
-    let mut ghost = worker_command(
-        &redis.url(),
+    let mut ghost = spawn_worker(
+        &redis,
         &db.url(),
-        free_port(),
         &[("WORKER_ID", "ghost"), ("BATCH_SIZE", BATCH_SIZE)],
-    )
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("spawn worker");
+    );
     wait_until(DRAINED_WITHIN, || async {
         let mut conn = redis.client().await;
         conn.llen::<_, usize>(&ghost_list).await.expect("LLEN") > 0
     })
     .await;
-    send_signal(&ghost, "KILL");
-    ghost.wait().expect("reap");
+    send_signal(ghost.child(), "KILL");
+    ghost.child().wait().expect("reap");
 
     let config = config(&redis.url(), &db.url(), &[("BATCH_SIZE", BATCH_SIZE)]);
     let workers: Vec<RunningWorker> = (0..3).map(|_| RunningWorker::start(&config)).collect();

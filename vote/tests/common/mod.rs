@@ -17,16 +17,10 @@ pub const BROWSER_ACCEPT: &str =
 
 /// The vote app, started as its binary starts it, against `redis`, with `extra` settings.
 pub async fn vote_app(redis: &RedisServer, extra: &[(&str, &str)]) -> TestService {
-    let mut pairs = vec![
-        ("REDIS_URL".to_owned(), redis.url()),
-        ("HOSTNAME".to_owned(), "c0ffee123".to_owned()),
-    ];
-    pairs.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    let config = Config::from_env(&Env::from_pairs(pairs)).expect("valid config");
+    let redis_url = redis.url();
+    let pairs = [("REDIS_URL", redis_url.as_str()), ("HOSTNAME", "c0ffee123")];
+    let env = Env::from_pairs(pairs.into_iter().chain(extra.iter().copied()));
+    let config = Config::from_env(&env).expect("valid config");
     TestService::start(|listener, shutdown| vote::start(config, listener, shutdown))
 }
 

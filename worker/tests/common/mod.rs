@@ -14,17 +14,13 @@ use test_servers::{RedisServer, TestService, wait_until};
 use worker::Config;
 
 pub fn config(redis_url: &str, db_url: &str, extra: &[(&str, &str)]) -> Config {
-    let mut pairs = vec![
-        ("REDIS_URL".to_owned(), redis_url.to_owned()),
-        ("DATABASE_URL".to_owned(), db_url.to_owned()),
-        ("HEARTBEAT_TTL_MS".to_owned(), "1000".to_owned()),
+    let pairs = [
+        ("REDIS_URL", redis_url),
+        ("DATABASE_URL", db_url),
+        ("HEARTBEAT_TTL_MS", "1000"),
     ];
-    pairs.extend(
-        extra
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-    );
-    Config::from_env(&Env::from_pairs(pairs)).expect("valid config")
+    let env = Env::from_pairs(pairs.into_iter().chain(extra.iter().copied()));
+    Config::from_env(&env).expect("valid config")
 }
 
 /// A worker running in this process, started as its binary starts it; stopped when dropped.
@@ -88,9 +84,7 @@ pub async fn wait_taken(redis: &RedisServer, within: Duration) {
 
 /// Votes still in Redis: the queue plus every worker's processing list.
 pub async fn pending(redis: &RedisServer) -> u64 {
-    kit::queue::not_yet_committed(&mut redis.client().await)
-        .await
-        .expect("count the votes not yet committed")
+    redis.votes_not_yet_committed().await
 }
 
 pub async fn wait_drained(redis: &RedisServer, within: Duration) {

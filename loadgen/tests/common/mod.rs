@@ -13,7 +13,7 @@ pub use test_lab::Lab;
 pub async fn loadgen(args: &[&str]) -> Report {
     let cli = Cli::try_parse_from(std::iter::once("loadgen").chain(args.iter().copied()))
         .unwrap_or_else(|e| panic!("bad arguments {args:?}: {e}"));
-    loadgen::commands::run(cli.command)
+    loadgen::commands::run(cli.command, cli.json.as_deref())
         .await
         .unwrap_or_else(|e| panic!("loadgen {args:?} failed to run: {e:#}"))
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::cli::{Command, DrainArgs, RequestsArgs, UpsertArgs, VerifyArgs, VoteArgs};
 use crate::counter::{self, Numbers};
+use crate::driver::Limits;
 use crate::get;
 use crate::ledger::Ledger;
 use crate::progress::Display;
@@ -46,6 +47,20 @@ pub struct DrainReport {
 }
 
 impl Report {
+    /// The report of a load, printed: any failed request fails it.
+    fn of_requests(summary: Summary) -> Self {
+        println!("{summary}");
+        let mut report = Self::default();
+        if summary.errors > 0 {
+            report.fail(format!("{} requests failed", summary.errors));
+        }
+        if summary.ok == 0 {
+            report.fail("no request succeeded");
+        }
+        report.summary = Some(summary);
+        report
+    }
+
     fn fail(&mut self, why: impl Into<String>) {
         self.failures.push(why.into());
     }
@@ -74,13 +89,15 @@ pub async fn run(command: Command, json: Option<&Path>) -> anyhow::Result<Report
     report.close(json)
 }
 
-fn check_requests(report: &mut Report, summary: &Summary) {
-    if summary.errors > 0 {
-        report.fail(format!("{} requests failed", summary.errors));
-    }
-    if summary.ok == 0 {
-        report.fail("no request succeeded");
-    }
+/// The target and limits of a load of GETs, announced.
+fn start_requests(name: &str, args: &RequestsArgs) -> anyhow::Result<(Target, Limits)> {
+    let target = Target::parse(&args.url)?;
+    let limits = args.load.limits(args.requests);
+    println!(
+        "{name:<12}{} clients x {} requests against {}",
+        limits.clients, limits.per_client, args.url
+    );
+    Ok((target, limits))
 }
 
 async fn vote(args: VoteArgs) -> anyhow::Result<Report> {
@@ -110,17 +127,13 @@ async fn vote(args: VoteArgs) -> anyhow::Result<Report> {
         Display::auto(args.load.quiet),
     )
     .await?;
-    println!("{}", run.summary);
+    let mut report = Report::of_requests(run.summary);
     println!(
         "voters      {} ({} with an acknowledged vote)",
         run.ledger.len(),
         run.ledger.acknowledged_voters()
     );
-    let mut report = Report {
-        voters: Some(run.ledger.len()),
-        ..Report::default()
-    };
-    check_requests(&mut report, &run.summary);
+    report.voters = Some(run.ledger.len());
 
     if let Some(screen) = screen.as_mut() {
         screen.wait_for_votes(run.acks.len(), wait).await;
@@ -138,7 +151,6 @@ async fn vote(args: VoteArgs) -> anyhow::Result<Report> {
         let options = args.wait.verify_options(database_url);
         check_ledger(&mut report, &run.ledger, &options).await?;
     }
-    report.summary = Some(run.summary);
     Ok(report)
 }
 
@@ -176,17 +188,10 @@ async fn verify_ledger(args: VerifyArgs) -> anyhow::Result<Report> {
 }
 
 async fn counter(args: RequestsArgs) -> anyhow::Result<Report> {
-    let target = Target::parse(&args.url)?;
-    let limits = args.load.limits(args.requests);
-    println!(
-        "counter     {} clients x {} requests against {}",
-        limits.clients, limits.per_client, args.url
-    );
+    let (target, limits) = start_requests("counter", &args)?;
     let run = counter::run(target, limits, Display::auto(args.load.quiet)).await?;
-    println!("{}", run.summary);
+    let mut report = Report::of_requests(run.summary);
     println!("{}", run.numbers);
-    let mut report = Report::default();
-    check_requests(&mut report, &run.summary);
     if !run.numbers.duplicates.is_empty() {
         report.fail(format!(
             "{} numbers were handed out twice",
@@ -201,24 +206,14 @@ async fn counter(args: RequestsArgs) -> anyhow::Result<Report> {
             run.numbers.last.unwrap_or(0)
         ));
     }
-    report.summary = Some(run.summary);
     report.numbers = Some(run.numbers);
     Ok(report)
 }
 
 async fn get_pages(args: RequestsArgs) -> anyhow::Result<Report> {
-    let target = Target::parse(&args.url)?;
-    let limits = args.load.limits(args.requests);
-    println!(
-        "get         {} clients x {} requests against {}",
-        limits.clients, limits.per_client, args.url
-    );
+    let (target, limits) = start_requests("get", &args)?;
     let summary = get::run(target, limits, Display::auto(args.load.quiet)).await?;
-    println!("{summary}");
-    let mut report = Report::default();
-    check_requests(&mut report, &summary);
-    report.summary = Some(summary);
-    Ok(report)
+    Ok(Report::of_requests(summary))
 }
 
 async fn drain(args: DrainArgs) -> anyhow::Result<Report> {

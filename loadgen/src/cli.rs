@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::driver::Limits;
+use crate::verify::VerifyOptions;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,6 +20,9 @@ pub struct Cli {
     /// Threads of the load generator's runtime (default: one per core).
     #[arg(long, global = true, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+    /// Also write the report (summary, checks, verdict) as JSON to this file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub json: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -28,9 +32,11 @@ pub enum Command {
     /// Simulated voters POSTing to the vote app; optionally checks PostgreSQL afterwards.
     Vote(VoteArgs),
     /// Simulated visitors GETting the counter; checks the numbers are distinct and contiguous.
-    Counter(CounterArgs),
+    #[command(mut_arg("url", |url| url.help("The counter, e.g. http://127.0.0.1:5000/")))]
+    Counter(RequestsArgs),
     /// GETs any page (result, ballot, API) expecting 200: latency at a chosen --rate.
-    Get(GetArgs),
+    #[command(mut_arg("url", |url| url.help("The page, e.g. http://127.0.0.1:8081/")))]
+    Get(RequestsArgs),
     /// Checks a ledger saved by `vote --save-ledger` against PostgreSQL, as `--verify` does.
     Verify(VerifyArgs),
     /// Waits until the vote queue is empty, and reports how fast it drained.
@@ -57,9 +63,6 @@ pub struct LoadArgs {
     /// No progress display, only the summary.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Also write the summary and checks as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
 }
 
 impl LoadArgs {
@@ -74,7 +77,35 @@ impl LoadArgs {
     }
 }
 
+/// How the votes' arrival is awaited, by `vote --verify` and by `verify`.
 #[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Wait until this Redis's queue is drained, rather than until the table stops changing.
+    #[arg(long, value_name = "URL")]
+    pub redis: Option<String>,
+    /// How long to wait for the votes to arrive (in the table, and with `vote --screen` on the
+    /// screen).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub wait_seconds: u64,
+}
+
+impl WaitArgs {
+    pub fn verify_options(&self, database_url: String) -> VerifyOptions {
+        VerifyOptions {
+            database_url,
+            redis_url: self.redis.clone(),
+            timeout: self.wait(),
+        }
+    }
+
+    pub fn wait(&self) -> Duration {
+        Duration::from_secs(self.wait_seconds)
+    }
+}
+
+#[derive(Debug, Args)]
+// Waiting on the queue only makes sense when there is a table to check afterwards.
+#[command(mut_arg("redis", |redis| redis.requires("verify")))]
 pub struct VoteArgs {
     /// The vote app, e.g. http://127.0.0.1:8080/
     pub url: String,
@@ -90,17 +121,12 @@ pub struct VoteArgs {
     /// After the run, check that this PostgreSQL holds every voter's last vote.
     #[arg(long, value_name = "DATABASE_URL")]
     pub verify: Option<String>,
-    /// With --verify: wait until this Redis's queue is drained, rather than until the table
-    /// stops changing.
-    #[arg(long, value_name = "URL", requires = "verify")]
-    pub redis: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
     /// Measure vote-to-screen latency on the result app's event stream, e.g.
     /// http://127.0.0.1:8081/events (needs --fresh-voters).
     #[arg(long, value_name = "URL", requires = "fresh_voters")]
     pub screen: Option<String>,
-    /// How long --verify and --screen may wait for the votes to arrive.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub wait_seconds: u64,
     /// Save each voter's expected row (JSON lines) for a later `loadgen verify`.
     #[arg(long, value_name = "FILE")]
     pub save_ledger: Option<PathBuf>,
@@ -114,31 +140,13 @@ pub struct VerifyArgs {
     /// The database the worker writes to.
     #[arg(long, value_name = "DATABASE_URL")]
     pub database: String,
-    /// Wait until this Redis's queue is drained, rather than until the table stops changing.
-    #[arg(long, value_name = "URL")]
-    pub redis: Option<String>,
-    /// How long to wait for the votes to arrive.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub wait_seconds: u64,
-    /// Also write the verdict as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct CounterArgs {
-    /// The counter, e.g. http://127.0.0.1:5000/
-    pub url: String,
     #[command(flatten)]
-    pub load: LoadArgs,
-    /// Requests each client sends.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
-    pub requests: u64,
+    pub wait: WaitArgs,
 }
 
+/// A load of GET requests: `counter` and `get` (each names what its `url` is).
 #[derive(Debug, Args)]
-pub struct GetArgs {
-    /// The page, e.g. http://127.0.0.1:8081/
+pub struct RequestsArgs {
     pub url: String,
     #[command(flatten)]
     pub load: LoadArgs,
@@ -155,9 +163,6 @@ pub struct DrainArgs {
     /// Give up after this many seconds (exit status 1).
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub max_seconds: u64,
-    /// Also write the result as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -176,9 +181,6 @@ pub struct UpsertArgs {
     pub prefix: String,
     #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub max_seconds: u64,
-    /// Also write the result as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
 }
 
 #[cfg(test)]
@@ -191,14 +193,33 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// A load of 2 clients: its subcommand, the flags after them, and what the refusal names.
+    const REFUSED: [(&str, &[&str], &str); 4] = [
+        ("vote", &[], "--votes"),
+        ("counter", &[], "--requests"),
+        (
+            "vote",
+            &["--votes", "1", "--redis", "redis://y/"],
+            "--verify",
+        ),
+        (
+            "vote",
+            &["--votes", "1", "--screen", "http://y/"],
+            "--fresh-voters",
+        ),
+    ];
+
     #[test]
-    fn a_load_without_a_count_is_refused() {
-        let err =
-            Cli::try_parse_from(["loadgen", "vote", "http://x/", "--clients", "2"]).unwrap_err();
-        assert!(err.to_string().contains("--votes"), "{err}");
-        let err =
-            Cli::try_parse_from(["loadgen", "counter", "http://x/", "--clients", "2"]).unwrap_err();
-        assert!(err.to_string().contains("--requests"), "{err}");
+    fn a_load_without_its_count_or_a_flag_without_what_it_needs_is_refused() {
+        for (command, flags, named) in REFUSED {
+            let args = ["loadgen", command, "http://x/", "--clients", "2"];
+            let err = Cli::try_parse_from(args.iter().chain(flags))
+                .expect_err(&format!("{command} {flags:?} refused"));
+            assert!(
+                err.to_string().contains(named),
+                "{command} {flags:?}: {err}"
+            );
+        }
     }
 
     #[test]
@@ -224,19 +245,21 @@ mod tests {
     }
 
     #[test]
-    fn the_screen_needs_fresh_voters() {
-        let err = Cli::try_parse_from([
-            "loadgen",
-            "vote",
-            "http://x/",
-            "--clients",
-            "2",
-            "--votes",
-            "1",
-            "--screen",
-            "http://y/events",
-        ])
-        .unwrap_err();
-        assert!(err.to_string().contains("--fresh-voters"), "{err}");
+    fn every_subcommand_writes_its_report_as_json() {
+        for command in [
+            &["vote", "http://x/", "--clients", "2", "--votes", "1"][..],
+            &["counter", "http://x/", "--clients", "2", "--requests", "1"],
+            &["get", "http://x/", "--clients", "2", "--requests", "1"],
+            &["verify", "--ledger", "l", "--database", "postgres://x/"],
+            &["drain", "--redis", "redis://x/"],
+            &["upsert-sql", "--database", "postgres://x/", "--rows", "1"],
+        ] {
+            let args = ["loadgen"]
+                .iter()
+                .chain(command)
+                .chain(&["--json", "r.json"]);
+            let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{command:?}: {e}"));
+            assert_eq!(cli.json, Some(PathBuf::from("r.json")), "{command:?}");
+        }
     }
 }

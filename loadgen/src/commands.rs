@@ -7,8 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::cli::{Command, CounterArgs, DrainArgs, GetArgs, UpsertArgs, VerifyArgs, VoteArgs};
+use crate::cli::{Command, DrainArgs, RequestsArgs, UpsertArgs, VerifyArgs, VoteArgs};
 use crate::counter::{self, Numbers};
+use crate::driver::Limits;
 use crate::get;
 use crate::ledger::Ledger;
 use crate::progress::Display;
@@ -20,25 +21,20 @@ use crate::upsert::{self, UpsertOptions, UpsertRun};
 use crate::verify::{self, Verdict, VerifyOptions};
 use crate::vote;
 
-/// Everything a run found; printed as it goes, and written whole by `--json`.
+/// Everything a run found; printed as it goes, and written whole by `--json`, without the
+/// sections its subcommand does not produce.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub passed: bool,
     /// Why not, in a few words each.
     pub failures: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<Summary>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub voters: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub numbers: Option<Numbers>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub screen: Option<ScreenLatency>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub verify: Option<Verdict>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub drain: Option<DrainReport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub upsert: Option<UpsertRun>,
 }
 
@@ -51,6 +47,20 @@ pub struct DrainReport {
 }
 
 impl Report {
+    /// The report of a load, printed: any failed request fails it.
+    fn of_requests(summary: Summary) -> Self {
+        println!("{summary}");
+        let mut report = Self::default();
+        if summary.errors > 0 {
+            report.fail(format!("{} requests failed", summary.errors));
+        }
+        if summary.ok == 0 {
+            report.fail("no request succeeded");
+        }
+        report.summary = Some(summary);
+        report
+    }
+
     fn fail(&mut self, why: impl Into<String>) {
         self.failures.push(why.into());
     }
@@ -66,30 +76,34 @@ impl Report {
     }
 }
 
-pub async fn run(command: Command) -> anyhow::Result<Report> {
-    match command {
-        Command::Vote(args) => vote(args).await,
-        Command::Counter(args) => counter(args).await,
-        Command::Get(args) => get_pages(args).await,
-        Command::Verify(args) => verify_ledger(args).await,
-        Command::Drain(args) => drain(args).await,
-        Command::UpsertSql(args) => upsert_sql(args).await,
-    }
+/// Runs one subcommand; its report is also written to `json` as JSON, when given.
+pub async fn run(command: Command, json: Option<&Path>) -> anyhow::Result<Report> {
+    let report = match command {
+        Command::Vote(args) => vote(args).await?,
+        Command::Counter(args) => counter(args).await?,
+        Command::Get(args) => get_pages(args).await?,
+        Command::Verify(args) => verify_ledger(args).await?,
+        Command::Drain(args) => drain(args).await?,
+        Command::UpsertSql(args) => upsert_sql(args).await?,
+    };
+    report.close(json)
 }
 
-fn check_requests(report: &mut Report, summary: &Summary) {
-    if summary.errors > 0 {
-        report.fail(format!("{} requests failed", summary.errors));
-    }
-    if summary.ok == 0 {
-        report.fail("no request succeeded");
-    }
+/// The target and limits of a load of GETs, announced.
+fn start_requests(name: &str, args: &RequestsArgs) -> anyhow::Result<(Target, Limits)> {
+    let target = Target::parse(&args.url)?;
+    let limits = args.load.limits(args.requests);
+    println!(
+        "{name:<12}{} clients x {} requests against {}",
+        limits.clients, limits.per_client, args.url
+    );
+    Ok((target, limits))
 }
 
 async fn vote(args: VoteArgs) -> anyhow::Result<Report> {
     let target = Target::parse(&args.url)?;
     let limits = args.load.limits(args.votes);
-    let wait = Duration::from_secs(args.wait_seconds);
+    let wait = args.wait.wait();
     let mut screen = match &args.screen {
         Some(url) => Some(Screen::open(url, wait).await?),
         None => None,
@@ -113,17 +127,13 @@ async fn vote(args: VoteArgs) -> anyhow::Result<Report> {
         Display::auto(args.load.quiet),
     )
     .await?;
-    println!("{}", run.summary);
+    let mut report = Report::of_requests(run.summary);
     println!(
         "voters      {} ({} with an acknowledged vote)",
         run.ledger.len(),
         run.ledger.acknowledged_voters()
     );
-    let mut report = Report {
-        voters: Some(run.ledger.len()),
-        ..Report::default()
-    };
-    check_requests(&mut report, &run.summary);
+    report.voters = Some(run.ledger.len());
 
     if let Some(screen) = screen.as_mut() {
         screen.wait_for_votes(run.acks.len(), wait).await;
@@ -138,15 +148,10 @@ async fn vote(args: VoteArgs) -> anyhow::Result<Report> {
         run.ledger.save(path)?;
     }
     if let Some(database_url) = args.verify {
-        let options = VerifyOptions {
-            database_url,
-            redis_url: args.redis,
-            timeout: wait,
-        };
+        let options = args.wait.verify_options(database_url);
         check_ledger(&mut report, &run.ledger, &options).await?;
     }
-    report.summary = Some(run.summary);
-    report.close(args.load.json.as_deref())
+    Ok(report)
 }
 
 async fn check_ledger(
@@ -177,27 +182,16 @@ async fn verify_ledger(args: VerifyArgs) -> anyhow::Result<Report> {
     if ledger.is_empty() {
         report.fail("the ledger holds no voter");
     }
-    let options = VerifyOptions {
-        database_url: args.database,
-        redis_url: args.redis,
-        timeout: Duration::from_secs(args.wait_seconds),
-    };
+    let options = args.wait.verify_options(args.database);
     check_ledger(&mut report, &ledger, &options).await?;
-    report.close(args.json.as_deref())
+    Ok(report)
 }
 
-async fn counter(args: CounterArgs) -> anyhow::Result<Report> {
-    let target = Target::parse(&args.url)?;
-    let limits = args.load.limits(args.requests);
-    println!(
-        "counter     {} clients x {} requests against {}",
-        limits.clients, limits.per_client, args.url
-    );
+async fn counter(args: RequestsArgs) -> anyhow::Result<Report> {
+    let (target, limits) = start_requests("counter", &args)?;
     let run = counter::run(target, limits, Display::auto(args.load.quiet)).await?;
-    println!("{}", run.summary);
+    let mut report = Report::of_requests(run.summary);
     println!("{}", run.numbers);
-    let mut report = Report::default();
-    check_requests(&mut report, &run.summary);
     if !run.numbers.duplicates.is_empty() {
         report.fail(format!(
             "{} numbers were handed out twice",
@@ -212,24 +206,14 @@ async fn counter(args: CounterArgs) -> anyhow::Result<Report> {
             run.numbers.last.unwrap_or(0)
         ));
     }
-    report.summary = Some(run.summary);
     report.numbers = Some(run.numbers);
-    report.close(args.load.json.as_deref())
+    Ok(report)
 }
 
-async fn get_pages(args: GetArgs) -> anyhow::Result<Report> {
-    let target = Target::parse(&args.url)?;
-    let limits = args.load.limits(args.requests);
-    println!(
-        "get         {} clients x {} requests against {}",
-        limits.clients, limits.per_client, args.url
-    );
+async fn get_pages(args: RequestsArgs) -> anyhow::Result<Report> {
+    let (target, limits) = start_requests("get", &args)?;
     let summary = get::run(target, limits, Display::auto(args.load.quiet)).await?;
-    println!("{summary}");
-    let mut report = Report::default();
-    check_requests(&mut report, &summary);
-    report.summary = Some(summary);
-    report.close(args.load.json.as_deref())
+    Ok(Report::of_requests(summary))
 }
 
 async fn drain(args: DrainArgs) -> anyhow::Result<Report> {
@@ -256,7 +240,7 @@ async fn drain(args: DrainArgs) -> anyhow::Result<Report> {
         report.fail(format!("{} votes still queued", drain.left));
     }
     report.drain = Some(result);
-    report.close(args.json.as_deref())
+    Ok(report)
 }
 
 async fn upsert_sql(args: UpsertArgs) -> anyhow::Result<Report> {
@@ -277,5 +261,23 @@ async fn upsert_sql(args: UpsertArgs) -> anyhow::Result<Report> {
         ));
     }
     report.upsert = Some(run);
-    report.close(args.json.as_deref())
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_leaves_out_the_sections_a_subcommand_does_not_produce() {
+        let report = Report {
+            voters: Some(3),
+            ..Report::default()
+        };
+        let json = serde_json::to_value(&report).expect("serialize");
+        assert_eq!(
+            json,
+            serde_json::json!({"passed": false, "failures": [], "voters": 3})
+        );
+    }
 }

@@ -51,8 +51,8 @@
 //! latency at a chosen rate (a flat-out run's p99 measures its own queue).
 //!
 //! Shared by all three: `--max-seconds S` (60), `--rate R` (requests per second over all clients,
-//! evenly spaced; default as fast as possible), `--timeout-ms` (10000), `--quiet`, `--json
-//! FILE` (the report as JSON), and the global `--threads` (one per core).
+//! evenly spaced; default as fast as possible), `--timeout-ms` (10000), `--quiet`. Global, for
+//! every subcommand: `--json FILE` (the report as JSON) and `--threads` (one per core).
 //!
 //! `loadgen drain --redis URL`: waits until the vote queue is empty and prints how fast it
 //! drained (start it, then start the worker). `loadgen upsert-sql --database URL --rows N`:

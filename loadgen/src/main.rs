@@ -24,7 +24,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(loadgen::commands::run(cli.command)) {
+    match runtime.block_on(loadgen::commands::run(cli.command, cli.json.as_deref())) {
         Ok(report) if report.passed => ExitCode::SUCCESS,
         Ok(report) => {
             println!("FAILED: {}", report.failures.join("; "));

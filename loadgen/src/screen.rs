@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use futures_util::StreamExt;
-use serde::Serialize;
+use eventsource_stream::{Event, Eventsource};
+use futures_util::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -131,53 +132,61 @@ async fn read_events(
     shown: Arc<Mutex<Vec<(Instant, i64)>>>,
     publish: watch::Sender<Option<i64>>,
 ) {
-    let mut body = response.bytes_stream();
-    let mut buffer = String::new();
-    while let Some(Ok(chunk)) = body.next().await {
-        let at = Instant::now();
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let event: String = buffer.drain(..end + 2).collect();
-            if let Some(total) = scores_total(&event) {
-                shown
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push((at, total));
-                publish.send_replace(Some(total));
-            }
-        }
+    let mut totals = std::pin::pin!(scores_totals(response.bytes_stream()));
+    while let Some(total) = totals.next().await {
+        shown
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((Instant::now(), total));
+        publish.send_replace(Some(total));
     }
 }
 
-/// The `total` of a `scores` event; `None` for comments and other events.
-fn scores_total(event: &str) -> Option<i64> {
-    let mut name = "message";
-    let mut data = String::new();
-    for line in event.lines() {
-        if let Some(v) = line.strip_prefix("event:") {
-            name = v.trim();
-        } else if let Some(v) = line.strip_prefix("data:") {
-            data.push_str(v.strip_prefix(' ').unwrap_or(v));
-        }
-    }
-    if name != "scores" {
+/// The data of the result page's `scores` event: of its fields only the total tells which votes
+/// are on screen.
+#[derive(Debug, Deserialize)]
+struct ScoresEvent {
+    total: i64,
+}
+
+/// The `total` of each `scores` event of an event stream's body, skipping comments and other
+/// events, until the body ends or breaks.
+fn scores_totals<B: AsRef<[u8]>, E>(
+    body: impl Stream<Item = Result<B, E>>,
+) -> impl Stream<Item = i64> {
+    body.eventsource()
+        .take_while(|event| std::future::ready(event.is_ok()))
+        .filter_map(|event| std::future::ready(event.ok().and_then(|e| scores_total(&e))))
+}
+
+fn scores_total(event: &Event) -> Option<i64> {
+    if event.event != "scores" {
         return None;
     }
-    serde_json::from_str::<serde_json::Value>(&data).ok()?["total"].as_i64()
+    serde_json::from_str::<ScoresEvent>(&event.data)
+        .ok()
+        .map(|scores| scores.total)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_the_total_of_scores_events_only() {
-        assert_eq!(
-            scores_total("event: scores\ndata: {\"a\":2,\"b\":1,\"total\":3}\n\n"),
-            Some(3)
-        );
-        assert_eq!(scores_total(": keep-alive\n\n"), None);
-        assert_eq!(scores_total("event: other\ndata: {\"total\":3}\n\n"), None);
+    #[tokio::test]
+    async fn reads_the_total_of_scores_events_only() {
+        // Chunks cut where the network may cut them: inside a line, and between the two
+        // newlines that end an event.
+        let body = [
+            ": keep-alive\n\nevent: scores\ndata: {\"a\":2,\"b\":1,",
+            "\"total\":3}\n",
+            "\nevent: other\ndata: {\"total\":4}\n\n",
+            "event: scores\ndata: {\"a\":2,\"b\":3,\"total\":5}\n\n",
+        ]
+        .map(Ok::<_, std::convert::Infallible>);
+        let totals: Vec<i64> = scores_totals(futures_util::stream::iter(body))
+            .collect()
+            .await;
+        assert_eq!(totals, [3, 5]);
     }
 
     #[test]

@@ -4,9 +4,9 @@ mod common;
 
 use std::process::Output;
 
-use common::Lab;
+use common::{Lab, verified_vote};
 
-async fn loadgen(args: &[&str]) -> Output {
+async fn loadgen(args: &[impl AsRef<std::ffi::OsStr>]) -> Output {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_loadgen"))
         .args(args)
         .output()
@@ -42,19 +42,13 @@ async fn exits_non_zero_and_names_the_voter_when_the_worker_loses_a_vote() {
         )
         .await
         .expect("install the lossy trigger");
-    let output = loadgen(&[
-        "vote",
-        &lab.vote_url(),
-        "--clients",
-        "4",
-        "--votes",
-        "5",
-        "--fresh-voters",
-        "--verify",
-        &lab.db.url(),
-        "--redis",
-        &lab.redis.url(),
-    ])
+    let redis = lab.redis.url();
+    let output = loadgen(&verified_vote(
+        &lab,
+        4,
+        5,
+        &["--fresh-voters", "--redis", &redis],
+    ))
     .await;
     let text = output_text(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use test_servers::http::get_text;
 use test_servers::{RedisServer, ServiceProcess, assert_config_error, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_counter");
@@ -35,12 +36,7 @@ async fn serves_answers_healthcheck_and_exits_0_promptly_on_sigterm_and_sigint()
             ("REDIS_PORT", redis.port().to_string()),
         ];
         let mut counter = ServiceProcess::start(BIN, "BIND_PORT", &envs).await;
-        let body = reqwest::get(counter.url("/"))
-            .await
-            .expect("GET /")
-            .text()
-            .await
-            .expect("body");
+        let body = get_text(&counter.url("/")).await;
         assert!(
             body.starts_with("Hello from Redis! I have been seen "),
             "{body}"

@@ -55,14 +55,20 @@ async fn counts_in_the_key_the_flask_app_uses() {
     assert_eq!(body, "Hello from Redis! I have been seen 42 times.");
 }
 
-#[tokio::test]
-async fn a_browser_gets_an_html_page_with_the_same_sentence() {
+/// The counter's first answer to a `GET /` with this `Accept`: status, content type, body.
+async fn first_visit_accepting(accept: &str) -> (StatusCode, String, String) {
     let redis = RedisServer::start().await;
     let request = Request::get("/")
-        .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+        .header(header::ACCEPT, accept)
         .body(Body::empty())
         .expect("request");
-    let (status, content_type, body) = send(&counter_for(&redis).await, request).await;
+    send(&counter_for(&redis).await, request).await
+}
+
+#[tokio::test]
+async fn a_browser_gets_an_html_page_with_the_same_sentence() {
+    let (status, content_type, body) =
+        first_visit_accepting("text/html,application/xhtml+xml,*/*;q=0.8").await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/html"), "{content_type}");
     assert!(
@@ -74,12 +80,7 @@ async fn a_browser_gets_an_html_page_with_the_same_sentence() {
 
 #[tokio::test]
 async fn curl_style_accept_gets_plain_text() {
-    let redis = RedisServer::start().await;
-    let request = Request::get("/")
-        .header(header::ACCEPT, "*/*")
-        .body(Body::empty())
-        .expect("request");
-    let (_, content_type, body) = send(&counter_for(&redis).await, request).await;
+    let (_, content_type, body) = first_visit_accepting("*/*").await;
     assert!(content_type.starts_with("text/plain"));
     assert_eq!(body, "Hello from Redis! I have been seen 1 times.");
 }

@@ -324,7 +324,7 @@ async fn with_redis_stopped_the_vote_page_says_so_then_voting_works_again() {
     click(&browser, "main a").await;
     vote_for(&browser, "b", "Dogs").await;
     wait_until(Duration::from_secs(10), || async {
-        lab.scores().await["b"] == 1
+        lab.scores().await.b == 1
     })
     .await;
     browser.quit().await.expect("quit");

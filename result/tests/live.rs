@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use kit::config::Env;
 use result::Config;
+use test_servers::http::get_text;
 use test_servers::results::{self, Results};
 use test_servers::sse::EventReader;
 use test_servers::{PostgresServer, TestService, database, wait_until};
@@ -43,12 +44,13 @@ async fn next_scores(events: &mut EventReader, within: Duration) -> Option<Resul
 }
 
 async fn page(result: &TestService) -> String {
-    reqwest::get(result.url("/"))
-        .await
-        .expect("GET /")
-        .text()
-        .await
-        .expect("body")
+    get_text(&result.url("/")).await
+}
+
+/// Asserts that less than `limit` has passed since `since`.
+fn assert_within(since: Instant, limit: Duration, what: &str) {
+    let took = since.elapsed();
+    assert!(took < limit, "{what} took {took:?}, more than {limit:?}");
 }
 
 #[tokio::test]
@@ -95,11 +97,7 @@ async fn reads_a_table_written_by_the_original_worker_with_our_labels() {
     let started = Instant::now();
     let event = next_scores(&mut events, UPDATE_BUDGET).await;
     assert_eq!(event.expect("an update").total, 4);
-    assert!(
-        started.elapsed() < LIVE_PROMISE,
-        "the once-a-second read took {:?}",
-        started.elapsed()
-    );
+    assert_within(started, LIVE_PROMISE, "the once-a-second read");
 }
 
 #[tokio::test]
@@ -125,11 +123,7 @@ async fn a_committed_vote_reaches_an_open_stream_within_a_second() {
         let committed = Instant::now();
         let event = next_scores(&mut events, UPDATE_BUDGET).await;
         assert_eq!(event.expect("an event").total, n);
-        assert!(
-            committed.elapsed() < LIVE_PROMISE,
-            "the notification took {:?}",
-            committed.elapsed()
-        );
+        assert_within(committed, LIVE_PROMISE, "the notification");
     }
 }
 
@@ -189,11 +183,7 @@ async fn shutdown_ends_open_streams_so_the_server_can_stop() {
         while next_scores(&mut stream, STOP_BUDGET).await.is_some() {}
     }
     result.stopped().await;
-    assert!(
-        stopping.elapsed() < STOP_BUDGET,
-        "server and watcher took {:?} to stop",
-        stopping.elapsed()
-    );
+    assert_within(stopping, STOP_BUDGET, "stopping the server and the watcher");
 }
 
 #[tokio::test]

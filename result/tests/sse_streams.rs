@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use kit::config::Env;
 use result::Config;
+use test_servers::http::{get_text, metric_total};
 use test_servers::results::Results;
 use test_servers::sse::EventReader;
 use test_servers::{TestService, database, wait_until};
@@ -15,16 +16,7 @@ const STREAMS: usize = 50;
 const SETTLE_BUDGET: Duration = Duration::from_secs(20);
 
 async fn streams_open(app: &TestService) -> f64 {
-    let metrics = reqwest::get(app.url("/metrics"))
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix("sse_streams_open "))
-        .map_or(0.0, |value| value.parse().expect("a number"))
+    metric_total(&get_text(&app.url("/metrics")).await, "sse_streams_open")
 }
 
 /// Opens `/events` and reads its first `scores` event.

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use kit::config::Env;
-use test_servers::{RedisServer, TestDatabase, TestService, database, wait_until};
+use test_servers::results::{self, Results};
+use test_servers::{RedisServer, TestDatabase, TestService, database, query_map, wait_until};
 
 /// The whole lab in this process: counter, vote, `workers` workers and result, sharing one
 /// Redis (as the counter's and the queue's) and one fresh database.
@@ -89,26 +90,13 @@ impl Lab {
     }
 
     /// `GET /api/results` of the result app.
-    pub async fn scores(&self) -> serde_json::Value {
-        reqwest::get(self.result.url("/api/results"))
-            .await
-            .expect("GET /api/results")
-            .json()
-            .await
-            .expect("json")
+    pub async fn scores(&self) -> Results {
+        results::fetch(&reqwest::Client::new(), &self.result.url("/api/results")).await
     }
 
     /// The `votes` table: voter id to vote.
     pub async fn rows(&self) -> HashMap<String, String> {
-        self.db
-            .client()
-            .await
-            .query("SELECT id, vote FROM votes", &[])
-            .await
-            .expect("SELECT votes")
-            .into_iter()
-            .map(|row| (row.get(0), row.get(1)))
-            .collect()
+        query_map(&self.db.client().await, "SELECT id, vote FROM votes").await
     }
 
     /// Votes not committed yet: in the queue or in a worker's processing list.

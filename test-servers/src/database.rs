@@ -150,3 +150,19 @@ async fn drop_database(socket_dir: &Path, port: u16, name: &str) {
         }
     }
 }
+
+/// The rows of `sql`, whose two columns are a key and a value, as a map: for assertions on a
+/// table's content.
+pub async fn query_map<K, V>(client: &Client, sql: &str) -> std::collections::HashMap<K, V>
+where
+    K: tokio_postgres::types::FromSqlOwned + Eq + std::hash::Hash,
+    V: tokio_postgres::types::FromSqlOwned,
+{
+    client
+        .query(sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+        .into_iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}

@@ -86,3 +86,26 @@ pub async fn send_exactly(addr: SocketAddr, request: Request<Body>) -> Answer {
         body: String::from_utf8_lossy(&body).into_owned(),
     }
 }
+
+/// `GET url` with reqwest, its body as text; panics unless it answers at all.
+pub async fn get_text(url: &str) -> String {
+    reqwest::get(url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: reading the body: {e}"))
+}
+
+/// The sum of every series of the metric `name` in a Prometheus text page (`/metrics`); 0 when
+/// absent.
+pub fn metric_total(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|line| {
+            line.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{BROWSER_ACCEPT, get, post_vote, post_with, queued, send, vote_app};
+use common::{BROWSER_ACCEPT, get, post_vote, post_with, queued, send, vote_and_redis, vote_app};
 use kit::queue::{Choice, VoteMessage};
 use test_servers::{RedisServer, wait_until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -47,8 +47,7 @@ async fn the_ballot_shows_labels_tip_and_container_and_gives_a_voter_id() {
 
 #[tokio::test]
 async fn labels_come_from_the_environment_and_are_escaped() {
-    let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[("OPTION_A", "Tabs"), ("OPTION_B", "<Spaces>")]).await;
+    let (app, _redis) = vote_and_redis(&[("OPTION_A", "Tabs"), ("OPTION_B", "<Spaces>")]).await;
     let page = send(&app, get_page(None)).await;
     assert!(
         page.body.contains("Tabs vs &#60;Spaces&#62;!"),
@@ -59,8 +58,7 @@ async fn labels_come_from_the_environment_and_are_escaped() {
 
 #[tokio::test]
 async fn a_vote_is_queued_in_the_original_format_then_redirects_with_303() {
-    let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]).await;
+    let (app, redis) = vote_and_redis(&[]).await;
     let answer = send(&app, post_vote("vote=b", Some("voter_id=3f9c0a1b2c3d4e5"))).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER);
     assert_eq!(answer.headers[header::LOCATION], "/");
@@ -91,8 +89,7 @@ async fn a_vote_is_queued_in_the_original_format_then_redirects_with_303() {
 
 #[tokio::test]
 async fn a_malformed_voter_cookie_is_replaced_by_a_fresh_id() {
-    let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]).await;
+    let (app, redis) = vote_and_redis(&[]).await;
     let long = format!("voter_id={}", "x".repeat(65));
     for cookie in [
         None,
@@ -149,8 +146,7 @@ async fn seq_grows_with_every_vote_even_after_redis_comes_back_empty() {
 
 #[tokio::test]
 async fn bad_votes_are_refused_with_400_and_nothing_is_queued() {
-    let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]).await;
+    let (app, redis) = vote_and_redis(&[]).await;
     for form in [
         "",
         "vote=c",
@@ -216,8 +212,7 @@ const PAUSE: Duration = Duration::from_millis(2500);
 
 #[tokio::test]
 async fn a_vote_redis_confirms_too_late_is_never_called_unrecorded() {
-    let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]).await;
+    let (app, redis) = vote_and_redis(&[]).await;
     // Connects and loads the script, so the paused call is the vote itself.
     let warm_up = send(&app, post_vote("vote=b", Some("voter_id=early"))).await;
     assert_eq!(warm_up.status, StatusCode::SEE_OTHER);
@@ -263,8 +258,7 @@ const EXCHANGE_BUDGET: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn the_original_seed_scripts_ab_request_gets_a_2xx_plain_answer() {
-    let redis = RedisServer::start().await;
-    let server = vote_app(&redis, &[]).await;
+    let (server, redis) = vote_and_redis(&[]).await;
     let mut socket = tokio::net::TcpStream::connect(server.addr())
         .await
         .expect("connect");
@@ -299,8 +293,7 @@ async fn the_original_seed_scripts_ab_request_gets_a_2xx_plain_answer() {
 
 #[tokio::test]
 async fn clients_not_asking_for_html_get_one_plain_line_and_the_cookies() {
-    let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[("OPTION_B", "Spaces")]).await;
+    let (app, redis) = vote_and_redis(&[("OPTION_B", "Spaces")]).await;
     for accept in [Some("*/*"), None, Some("application/json")] {
         let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
         let answer = send(&app, post_with("vote=b", &headers)).await;
@@ -325,8 +318,7 @@ async fn clients_not_asking_for_html_get_one_plain_line_and_the_cookies() {
 
 #[tokio::test]
 async fn other_paths_and_methods_get_4xx() {
-    let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]).await;
+    let (app, _redis) = vote_and_redis(&[]).await;
     let cases = [
         (Request::get("/nope"), StatusCode::NOT_FOUND),
         (Request::put("/"), StatusCode::METHOD_NOT_ALLOWED),

@@ -3,7 +3,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{BROWSER_ACCEPT, post_with, queued, send, vote_app};
+use common::{BROWSER_ACCEPT, post_with, queued, send, vote_and_redis, vote_app};
 use test_servers::RedisServer;
 
 /// The vote app as the browser reaches it.
@@ -11,8 +11,7 @@ const HOST: &str = "127.0.0.1:8080";
 
 #[tokio::test]
 async fn cross_site_posts_are_refused_with_403_and_nothing_is_queued() {
-    let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]).await;
+    let (app, redis) = vote_and_redis(&[]).await;
     let refused: [&[(&str, &str)]; 6] = [
         // A form on another site, in today's browsers.
         &[
@@ -49,8 +48,7 @@ async fn cross_site_posts_are_refused_with_403_and_nothing_is_queued() {
 
 #[tokio::test]
 async fn the_ballots_own_form_curl_and_trusted_origins_are_accepted() {
-    let redis = RedisServer::start().await;
-    let app = vote_app(&redis, &[]).await;
+    let (app, redis) = vote_and_redis(&[]).await;
     let accepted: [&[(&str, &str)]; 4] = [
         &[
             ("sec-fetch-site", "same-origin"),

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::process::{BIN, spawn_worker};
 use common::*;
+use test_servers::http::get_text;
 use test_servers::{
     PostgresServer, RedisServer, STARTUP_BUDGET, assert_config_error, database, send_signal,
     wait_until,
@@ -102,12 +103,7 @@ async fn sigterm_exits_0_within_2_seconds_and_healthcheck_follows_the_process() 
     wait_until(STARTUP_BUDGET, || async { worker.healthy() }).await;
     let ready = reqwest::get(worker.url("/readyz")).await.expect("readyz");
     assert_eq!(ready.status(), 200);
-    let metrics = reqwest::get(worker.url("/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("body");
+    let metrics = get_text(&worker.url("/metrics")).await;
     assert!(metrics.contains("worker_queue_depth"), "{metrics}");
 
     let (status, took) = worker.stop_with("TERM", STOP_WITHIN).await;

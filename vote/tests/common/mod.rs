@@ -7,13 +7,19 @@ use axum::http::{Request, header};
 use kit::config::Env;
 use kit::queue::QUEUE;
 use redis::AsyncCommands;
-use test_servers::http::Answer;
+use test_servers::http::{Answer, metric_total};
 use test_servers::{RedisServer, TestService};
 use vote::Config;
 
 /// What Chromium sends in Accept when it navigates, a form POST included.
 pub const BROWSER_ACCEPT: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+
+/// A Redis of its own and the vote app on it with `extra` settings.
+pub async fn vote_and_redis(extra: &[(&str, &str)]) -> (TestService, RedisServer) {
+    let redis = RedisServer::start().await;
+    (vote_app(&redis, extra).await, redis)
+}
 
 /// The vote app, started as its binary starts it, against `redis`, with `extra` settings.
 pub async fn vote_app(redis: &RedisServer, extra: &[(&str, &str)]) -> TestService {
@@ -61,13 +67,5 @@ pub async fn queued(redis: &RedisServer) -> Vec<String> {
 
 /// The sum of every series of the counter `name` in the app's `/metrics`; 0 when absent.
 pub async fn counter_total(app: &TestService, name: &str) -> f64 {
-    let metrics = send(app, get("/metrics")).await.body;
-    metrics
-        .lines()
-        .filter(|line| {
-            line.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
-        })
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    metric_total(&send(app, get("/metrics")).await.body, name)
 }

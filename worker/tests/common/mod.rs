@@ -10,7 +10,7 @@ use std::time::Duration;
 use kit::config::Env;
 use kit::queue::QUEUE;
 use redis::AsyncCommands;
-use test_servers::{RedisServer, TestService, wait_until};
+use test_servers::{RedisServer, TestService, query_map, wait_until};
 use worker::Config;
 
 pub fn config(redis_url: &str, db_url: &str, extra: &[(&str, &str)]) -> Config {
@@ -121,24 +121,17 @@ fn rows_by_voter(rows: Vec<tokio_postgres::Row>) -> Rows {
 
 /// The counts as the original result app reads them.
 pub async fn original_counts(client: &tokio_postgres::Client) -> HashMap<String, i64> {
-    client
-        .query(
-            "SELECT vote, COUNT(id) AS count FROM votes GROUP BY vote",
-            &[],
-        )
-        .await
-        .expect("original query")
-        .into_iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect()
+    query_map(
+        client,
+        "SELECT vote, COUNT(id) AS count FROM votes GROUP BY vote",
+    )
+    .await
 }
 
 pub async fn tally(client: &tokio_postgres::Client) -> HashMap<String, i64> {
-    client
-        .query("SELECT vote, count FROM vote_tally WHERE count <> 0", &[])
-        .await
-        .expect("SELECT vote_tally")
-        .into_iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect()
+    query_map(
+        client,
+        "SELECT vote, count FROM vote_tally WHERE count <> 0",
+    )
+    .await
 }

@@ -24,12 +24,16 @@ pub async fn count_visit(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, CounterError> {
-    let count: i64 = redis_client::with_connection(&state.redis, |mut conn| async move {
-        redis::cmd("INCR")
-            .arg(HITS_KEY)
-            .query_async(&mut conn)
-            .await
-    })
+    let count: i64 = redis_client::with_connection_until(
+        redis_client::request_deadline(),
+        &state.redis,
+        |mut conn| async move {
+            redis::cmd("INCR")
+                .arg(HITS_KEY)
+                .query_async(&mut conn)
+                .await
+        },
+    )
     .await?;
     let sentence = sentence(count);
     if wants_html(&headers) {

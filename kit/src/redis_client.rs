@@ -33,25 +33,18 @@ pub enum RedisUnavailable {
     Timeout,
 }
 
-/// Runs `work` on the shared connection within [`REQUEST_DEADLINE`].
+/// When the Redis exchange of a request that starts now must be over.
+pub fn request_deadline() -> Instant {
+    Instant::now() + REQUEST_DEADLINE
+}
+
+/// Runs `work` on the shared connection by `deadline`: [`request_deadline`], or an earlier
+/// request's, for work done on its behalf.
 ///
 /// The connection manager learns that Redis restarted only when a command fails on the old
 /// socket; it then reconnects. So a command that failed because the connection was dropped or
 /// refused (it never ran on the server that is there now) is tried once more, and the first
 /// request after Redis comes back works. A timeout is never retried: the command may have run.
-pub async fn with_connection<T, F, Fut>(
-    shared: &ConnectionManager,
-    work: F,
-) -> Result<T, RedisUnavailable>
-where
-    F: Fn(ConnectionManager) -> Fut,
-    Fut: Future<Output = RedisResult<T>>,
-{
-    with_connection_until(Instant::now() + REQUEST_DEADLINE, shared, work).await
-}
-
-/// [`with_connection`] with the deadline given, for work done on behalf of requests that
-/// started earlier.
 pub async fn with_connection_until<T, F, Fut>(
     deadline: Instant,
     shared: &ConnectionManager,
@@ -77,7 +70,7 @@ where
 
 /// A readiness check: Redis answers PING.
 pub async fn ping(shared: &ConnectionManager) -> Result<(), RedisUnavailable> {
-    with_connection(shared, |mut conn| async move {
+    with_connection_until(request_deadline(), shared, |mut conn| async move {
         redis::cmd("PING").query_async(&mut conn).await
     })
     .await
@@ -183,12 +176,30 @@ impl RedisSettings {
         &self,
         longest_block: Duration,
     ) -> RedisResult<MultiplexedConnection> {
+        self.own_connection(CONNECT_TIMEOUT, longest_block + RESPONSE_TIMEOUT)
+            .await
+    }
+
+    /// A connection of its own whose connecting and every answer may each take `patience`: for
+    /// tools and tests on a busy machine, where a slow answer is not a wrong one.
+    pub async fn patient_connection(
+        &self,
+        patience: Duration,
+    ) -> RedisResult<MultiplexedConnection> {
+        self.own_connection(patience, patience).await
+    }
+
+    async fn own_connection(
+        &self,
+        connect_timeout: Duration,
+        response_timeout: Duration,
+    ) -> RedisResult<MultiplexedConnection> {
         let client = Client::open(self.url.as_str())?;
         client
             .get_multiplexed_async_connection_with_config(
                 &AsyncConnectionConfig::new()
-                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
-                    .set_response_timeout(Some(longest_block + RESPONSE_TIMEOUT)),
+                    .set_connection_timeout(Some(connect_timeout))
+                    .set_response_timeout(Some(response_timeout)),
             )
             .await
     }

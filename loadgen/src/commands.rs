@@ -13,7 +13,7 @@ use crate::driver::Limits;
 use crate::get;
 use crate::ledger::Ledger;
 use crate::progress::Display;
-use crate::queue;
+use crate::queue::{self, Drain};
 use crate::screen::{Screen, ScreenLatency};
 use crate::stats::Summary;
 use crate::target::Target;
@@ -34,16 +34,8 @@ pub struct Report {
     pub numbers: Option<Numbers>,
     pub screen: Option<ScreenLatency>,
     pub verify: Option<Verdict>,
-    pub drain: Option<DrainReport>,
+    pub drain: Option<Drain>,
     pub upsert: Option<UpsertRun>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DrainReport {
-    pub votes: u64,
-    pub left: u64,
-    pub seconds: f64,
-    pub votes_per_second: f64,
 }
 
 impl Report {
@@ -219,27 +211,12 @@ async fn get_pages(args: RequestsArgs) -> anyhow::Result<Report> {
 async fn drain(args: DrainArgs) -> anyhow::Result<Report> {
     let mut conn = queue::connect(&args.redis).await?;
     let drain = queue::wait_drained(&mut conn, Duration::from_secs(args.max_seconds)).await?;
-    let seconds = drain.waited.as_secs_f64();
-    let drained = drain.initial - drain.left.min(drain.initial);
-    let result = DrainReport {
-        votes: drain.initial,
-        left: drain.left,
-        seconds,
-        votes_per_second: if seconds > 0.0 {
-            drained as f64 / seconds
-        } else {
-            0.0
-        },
-    };
-    println!(
-        "drain       {} votes queued, {} left after {:.2} s: {:.0} votes/s",
-        result.votes, result.left, result.seconds, result.votes_per_second
-    );
+    println!("{drain}");
     let mut report = Report::default();
     if !drain.drained() {
         report.fail(format!("{} votes still queued", drain.left));
     }
-    report.drain = Some(result);
+    report.drain = Some(drain);
     Ok(report)
 }
 

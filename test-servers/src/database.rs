@@ -5,6 +5,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
+use tokio_postgres::types::{FromSqlOwned, ToSql};
 use tokio_postgres::{Client, NoTls};
 
 use crate::postgres_server::{self, Durability, HOST, PostgresServer};
@@ -53,9 +54,14 @@ impl TestDatabase {
 
     /// `postgres://USER:PASSWORD@127.0.0.1:PORT/NAME`, over TCP with password authentication.
     pub fn url(&self) -> String {
+        self.url_with_password(&self.password)
+    }
+
+    /// [`url`](Self::url) with another password: to see a login fail.
+    pub fn url_with_password(&self, password: &str) -> String {
         format!(
-            "postgres://{SUPERUSER}:{}@{HOST}:{}/{}",
-            self.password, self.port, self.name
+            "postgres://{SUPERUSER}:{password}@{HOST}:{}/{}",
+            self.port, self.name
         )
     }
 
@@ -93,6 +99,20 @@ impl TestDatabase {
         tokio::spawn(connection);
         client
     }
+}
+
+/// The value of a query that returns one row of one column, for assertions. Panics naming the
+/// query if it fails or returns another number of rows.
+pub async fn query_value<T: FromSqlOwned>(
+    client: &Client,
+    query: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> T {
+    client
+        .query_one(query, params)
+        .await
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+        .get(0)
 }
 
 impl Drop for TestDatabase {

@@ -67,7 +67,7 @@ mod wait;
 
 pub use binary::{assert_config_error, healthcheck, send_signal, service_command, stop_with};
 pub use chromedriver::{CHROMIUM_ARGS, ChromeDriver};
-pub use database::{TestDatabase, database, query_map};
+pub use database::{TestDatabase, database, query_map, query_value};
 pub use port::free_port;
 pub use postgres_server::PostgresServer;
 pub use redis_server::RedisServer;

@@ -8,11 +8,13 @@ use tokio_postgres::{Client, NoTls};
 
 use crate::database::TestDatabase;
 use crate::process::Supervisor;
-use crate::startup::{self, START_ATTEMPTS, StartError};
+use crate::startup::{self, StartError};
 use crate::template::{self, SUPERUSER};
-use crate::{binaries, port, scratch, user};
+use crate::{binaries, scratch, user};
 
 pub(crate) const HOST: &str = "127.0.0.1";
+/// The program, as failures name it.
+const SERVER: &str = "postgres";
 
 /// What a crash may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +44,9 @@ impl PostgresServer {
     }
 
     pub(crate) async fn launch(durability: Durability) -> Self {
-        let programs = binaries::postgres();
+        let programs = &binaries::postgres();
         let template = template::template().await;
-        let mut last_error = String::new();
-        for _ in 0..START_ATTEMPTS {
-            let port = port::free_port();
+        startup::on_a_free_port(SERVER, |port| async move {
             let dir = scratch::create_dir("test-servers-pg-");
             let argv = argv(&programs.postgres, port, dir.path(), durability);
             let mut server = Self {
@@ -56,18 +56,9 @@ impl PostgresServer {
             };
             user::give_to_postgres(server.supervisor.dir());
             template.copy_to(&server.data_dir()).await;
-            match server.boot().await {
-                Ok(()) => return server,
-                Err(StartError::PortTaken(log)) => last_error = log,
-                Err(StartError::Failed(message)) => {
-                    panic!("postgres failed to start on port {port}: {message}")
-                }
-            }
-        }
-        panic!(
-            "postgres lost the race for a free port {START_ATTEMPTS} times; last output:\n\
-             {last_error}"
-        )
+            server.boot().await.map(|()| server)
+        })
+        .await
     }
 
     async fn boot(&mut self) -> Result<(), StartError> {
@@ -121,20 +112,14 @@ impl PostgresServer {
     /// recovery on the next start) and returns once every server process has exited and the
     /// port refuses connections.
     pub async fn kill(&mut self) {
-        self.supervisor.stop().await;
-        port::wait_until_refused(self.port, "postgres").await;
+        startup::kill(&mut self.supervisor, self.port, SERVER).await;
     }
 
     /// Starts the server again on the same port and data, killing it first if it runs, and
     /// returns once it accepts connections (after crash recovery).
     pub async fn start_again(&mut self) {
-        if let Err(e) = self.boot().await {
-            panic!(
-                "postgres failed to start again on port {}: {}",
-                self.port,
-                e.message()
-            );
-        }
+        let outcome = self.boot().await;
+        startup::expect_started_again(outcome, SERVER, self.port);
     }
 
     fn data_dir(&self) -> PathBuf {

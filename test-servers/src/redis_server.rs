@@ -4,13 +4,20 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::Duration;
 
+use kit::redis_client::RedisSettings;
 use redis::aio::MultiplexedConnection;
 
 use crate::process::Supervisor;
-use crate::startup::{self, START_ATTEMPTS, StartError};
-use crate::{binaries, port, scratch};
+use crate::startup::{self, StartError};
+use crate::{binaries, scratch};
 
 const HOST: &str = "127.0.0.1";
+/// How long the connection of [`RedisServer::client`] may take to connect and each of its
+/// commands to answer: a test machine busy compiling and running other tests stalls that long
+/// at times, and an assertion should fail on a wrong answer, not on a slow one.
+const CLIENT_PATIENCE: Duration = Duration::from_secs(10);
+/// The program, as failures name it.
+const SERVER: &str = "redis-server";
 
 /// A `redis-server` of its own, on a free loopback port, in a temporary directory.
 ///
@@ -36,28 +43,17 @@ impl RedisServer {
     }
 
     async fn launch(persistent: bool) -> Self {
-        let program = binaries::redis_server();
-        let mut last_error = String::new();
-        for _ in 0..START_ATTEMPTS {
-            let port = port::free_port();
+        let program = &binaries::redis_server();
+        startup::on_a_free_port(SERVER, |port| async move {
             let dir = scratch::create_dir("test-servers-redis-");
-            let argv = argv(&program, port, dir.path(), persistent);
+            let argv = argv(program, port, dir.path(), persistent);
             let mut server = Self {
                 supervisor: Supervisor::spawn(dir, "KILL", &argv),
                 port,
             };
-            match server.boot().await {
-                Ok(()) => return server,
-                Err(StartError::PortTaken(log)) => last_error = log,
-                Err(StartError::Failed(message)) => {
-                    panic!("redis-server failed to start on port {port}: {message}")
-                }
-            }
-        }
-        panic!(
-            "redis-server lost the race for a free port {START_ATTEMPTS} times; last output:\n\
-             {last_error}"
-        )
+            server.boot().await.map(|()| server)
+        })
+        .await
     }
 
     async fn boot(&mut self) -> Result<(), StartError> {
@@ -82,18 +78,12 @@ impl RedisServer {
 
     /// A connection for assertions. Panics if the server does not accept it.
     ///
-    /// Its commands may take up to 10 s, not the redis crate's default 500 ms: a test machine
-    /// busy compiling and running other tests stalls that long at times, and an assertion
-    /// should fail on a wrong answer, not on a slow one.
+    /// Its commands may take [`CLIENT_PATIENCE`], not the redis crate's default 500 ms.
     pub async fn client(&self) -> MultiplexedConnection {
         let url = self.url();
-        let client = redis::Client::open(url.as_str())
-            .unwrap_or_else(|e| panic!("invalid Redis URL {url}: {e}"));
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(10)))
-            .set_response_timeout(Some(Duration::from_secs(10)));
-        client
-            .get_multiplexed_async_connection_with_config(&config)
+        RedisSettings::from_url(&url)
+            .unwrap_or_else(|e| panic!("invalid Redis URL {url}: {e}"))
+            .patient_connection(CLIENT_PATIENCE)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to the test Redis at {url}: {e}"))
     }
@@ -108,20 +98,14 @@ impl RedisServer {
 
     /// SIGKILLs the server, like a crash, and returns once its port refuses connections.
     pub async fn kill(&mut self) {
-        self.supervisor.stop().await;
-        port::wait_until_refused(self.port, "redis-server").await;
+        startup::kill(&mut self.supervisor, self.port, SERVER).await;
     }
 
     /// Starts the server again on the same port and directory, killing it first if it runs,
     /// and returns once it answers PING (after loading its append-only file, if persistent).
     pub async fn start_again(&mut self) {
-        if let Err(e) = self.boot().await {
-            panic!(
-                "redis-server failed to start again on port {}: {}",
-                self.port,
-                e.message()
-            );
-        }
+        let outcome = self.boot().await;
+        startup::expect_started_again(outcome, SERVER, self.port);
     }
 }
 

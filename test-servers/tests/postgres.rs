@@ -4,8 +4,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use test_servers::{PostgresServer, database};
-use tokio_postgres::NoTls;
+use test_servers::{PostgresServer, TestDatabase, database, query_value};
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, NoTls};
 
 /// A drop takes about 0.1 s (DROP DATABASE forces a checkpoint); stalled, it took 10 s.
 const DROP_BUDGET: Duration = Duration::from_secs(5);
@@ -25,30 +26,21 @@ async fn two_databases_are_independent() {
         .await
         .expect("create in b");
 
-    let in_a: i64 = ca
-        .query_one("SELECT count(*) FROM votes", &[])
-        .await
-        .expect("count in a")
-        .get(0);
-    let in_b: i64 = cb
-        .query_one("SELECT count(*) FROM votes", &[])
-        .await
-        .expect("count in b")
-        .get(0);
+    let count = "SELECT count(*) FROM votes";
+    let in_a: i64 = query_value(&ca, count, &[]).await;
+    let in_b: i64 = query_value(&cb, count, &[]).await;
     assert_eq!((in_a, in_b), (1, 0));
 }
 
 #[tokio::test]
 async fn the_url_connects_over_tcp_with_the_password() {
     let db = database().await;
-    let expected = format!(
-        "postgres://{}:{}@127.0.0.1:{}/{}",
-        db.user(),
-        db.password(),
-        db.port(),
-        db.name()
-    );
-    assert_eq!(db.url(), expected);
+    let config: tokio_postgres::Config = db.url().parse().expect("the URL parses");
+    assert_eq!(config.get_hosts(), [Host::Tcp("127.0.0.1".to_owned())]);
+    assert_eq!(config.get_ports(), [db.port()]);
+    assert_eq!(config.get_user(), Some(db.user()));
+    assert_eq!(config.get_password(), Some(db.password().as_bytes()));
+    assert_eq!(config.get_dbname(), Some(db.name()));
     assert_eq!(db.host(), "127.0.0.1");
 
     let (client, connection) = tokio_postgres::connect(&db.url(), NoTls)
@@ -66,12 +58,7 @@ async fn the_url_connects_over_tcp_with_the_password() {
         "not a TCP connection"
     );
 
-    let wrong = format!(
-        "postgres://{}:not-the-password@127.0.0.1:{}/{}",
-        db.user(),
-        db.port(),
-        db.name()
-    );
+    let wrong = db.url_with_password("not-the-password");
     assert!(
         tokio_postgres::connect(&wrong, NoTls).await.is_err(),
         "a wrong password was accepted: TCP should need the password"
@@ -80,15 +67,10 @@ async fn the_url_connects_over_tcp_with_the_password() {
 
 #[tokio::test]
 async fn dropping_a_test_database_drops_it_even_with_connections_open() {
-    let witness_db = database().await;
-    let witness = witness_db.client().await;
-    let doomed = database().await;
-    let name = doomed.name().to_owned();
-    let _still_open = doomed.client().await;
+    let doomed = Doomed::new().await;
+    let _still_open = doomed.database.client().await;
 
-    drop(doomed);
-
-    assert_gone(&witness, &name).await;
+    doomed.drop_and_assert_gone().await;
 }
 
 /// A service whose login is half done when the test ends (its task on the runtime that the drop
@@ -96,30 +78,52 @@ async fn dropping_a_test_database_drops_it_even_with_connections_open() {
 /// ProcSignalBarrier, and one waiting for its client's password never does.
 #[tokio::test]
 async fn dropping_a_test_database_does_not_wait_for_a_stalled_login() {
-    let witness_db = database().await;
-    let witness = witness_db.client().await;
-    let doomed = database().await;
-    let name = doomed.name().to_owned();
-    let _stalled = start_login_and_stall(doomed.port(), doomed.user(), &name);
+    let doomed = Doomed::new().await;
+    let db = &doomed.database;
+    let _stalled = start_login_and_stall(db.port(), db.user(), db.name());
 
-    let started = Instant::now();
-    drop(doomed);
-    let took = started.elapsed();
+    let took = doomed.drop_and_assert_gone().await;
 
-    assert_gone(&witness, &name).await;
-    assert!(took < DROP_BUDGET, "dropping {name} took {took:?}");
+    assert!(took < DROP_BUDGET, "dropping took {took:?}");
 }
 
-async fn assert_gone(witness: &tokio_postgres::Client, name: &str) {
-    let left: i64 = witness
-        .query_one(
-            "SELECT count(*) FROM pg_database WHERE datname = $1",
-            &[&name],
-        )
-        .await
-        .expect("query pg_database")
-        .get(0);
-    assert_eq!(left, 0, "database {name} outlived its TestDatabase");
+/// A test database to drop, and a connection to another database of the cluster, open before
+/// the drop, that must see it gone.
+struct Doomed {
+    database: TestDatabase,
+    witness: (TestDatabase, Client),
+}
+
+impl Doomed {
+    async fn new() -> Self {
+        let witness_db = database().await;
+        let witness = witness_db.client().await;
+        Self {
+            database: database().await,
+            witness: (witness_db, witness),
+        }
+    }
+
+    /// Drops the test database, asserts that the cluster no longer has it, and says how long
+    /// the drop took.
+    async fn drop_and_assert_gone(self) -> Duration {
+        let name = self.database.name().to_owned();
+        let started = Instant::now();
+        drop(self.database);
+        let took = started.elapsed();
+        let (_witness_db, witness) = &self.witness;
+        assert_eq!(
+            databases_named(witness, &name).await,
+            0,
+            "{name} outlived its TestDatabase"
+        );
+        took
+    }
+}
+
+async fn databases_named(client: &Client, name: &str) -> i64 {
+    let query = "SELECT count(*) FROM pg_database WHERE datname = $1";
+    query_value(client, query, &[&name]).await
 }
 
 /// Sends a startup message and reads the server's request for a password, which it never
@@ -148,11 +152,7 @@ async fn a_commit_survives_kill_and_start_again() {
     let db = server.create_database().await;
     assert_eq!(db.port(), server.port());
     let client = db.client().await;
-    let fsync: String = client
-        .query_one("SHOW fsync", &[])
-        .await
-        .expect("SHOW fsync")
-        .get(0);
+    let fsync: String = query_value(&client, "SHOW fsync", &[]).await;
     assert_eq!(
         fsync, "on",
         "a dedicated cluster must be as durable as a real one"
@@ -170,13 +170,8 @@ async fn a_commit_survives_kill_and_start_again() {
     assert!(tokio_postgres::connect(&db.url(), NoTls).await.is_err());
 
     server.start_again().await;
-    let client = db.client().await;
-    let n: i32 = client
-        .query_one("SELECT n FROM counts", &[])
-        .await
-        .expect("the table survived")
-        .get(0);
-    assert_eq!(n, 42);
+    let n: i32 = query_value(&db.client().await, "SELECT n FROM counts", &[]).await;
+    assert_eq!(n, 42, "the committed row did not survive");
 }
 
 #[tokio::test]
@@ -185,14 +180,5 @@ async fn a_dedicated_cluster_is_not_the_shared_one() {
     let shared = database().await;
     assert_ne!(server.port(), shared.port());
     let own = server.create_database().await;
-    let client = own.client().await;
-    let visible: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_database WHERE datname = $1",
-            &[&shared.name()],
-        )
-        .await
-        .expect("query pg_database")
-        .get(0);
-    assert_eq!(visible, 0);
+    assert_eq!(databases_named(&own.client().await, shared.name()).await, 0);
 }

@@ -1,12 +1,30 @@
 //! Redis servers: isolation, and what survives a crash.
 
 use redis::AsyncCommands;
+use redis::aio::MultiplexedConnection;
 use test_servers::RedisServer;
 
 async fn refuses_connections(port: u16) -> bool {
     tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .is_err()
+}
+
+/// Kills the server, checks that it is down (its port refused, `client` cut off), starts it
+/// again, and returns a new connection to it, on the same port.
+async fn crash_and_restart(
+    server: &mut RedisServer,
+    mut client: MultiplexedConnection,
+) -> MultiplexedConnection {
+    let port = server.port();
+    server.kill().await;
+    assert!(refuses_connections(port).await, "killed, yet accepting");
+    let failed: redis::RedisResult<i64> = client.get("visits").await;
+    assert!(failed.is_err(), "a killed server answered: {failed:?}");
+
+    server.start_again().await;
+    assert_eq!(server.port(), port);
+    server.client().await
 }
 
 #[tokio::test]
@@ -53,18 +71,10 @@ async fn url_and_host_reach_the_server() {
 #[tokio::test]
 async fn without_persistence_a_restart_comes_back_empty() {
     let mut server = RedisServer::start().await;
-    let port = server.port();
     let mut client = server.client().await;
     let () = client.set("visits", 3).await.expect("SET");
 
-    server.kill().await;
-    assert!(refuses_connections(port).await, "killed, yet accepting");
-    let failed: redis::RedisResult<i64> = client.get("visits").await;
-    assert!(failed.is_err(), "a killed server answered: {failed:?}");
-
-    server.start_again().await;
-    assert_eq!(server.port(), port);
-    let mut client = server.client().await;
+    let mut client = crash_and_restart(&mut server, client).await;
     let keys: i64 = redis::cmd("DBSIZE")
         .query_async(&mut client)
         .await
@@ -78,17 +88,11 @@ async fn without_persistence_a_restart_comes_back_empty() {
 #[tokio::test]
 async fn with_persistence_a_restart_keeps_acknowledged_writes() {
     let mut server = RedisServer::start_persistent().await;
-    let port = server.port();
     let mut client = server.client().await;
     let () = client.set("visits", 3).await.expect("SET");
     let () = client.rpush("votes", &["a", "b"]).await.expect("RPUSH");
 
-    server.kill().await;
-    assert!(refuses_connections(port).await, "killed, yet accepting");
-    server.start_again().await;
-
-    assert_eq!(server.port(), port);
-    let mut client = server.client().await;
+    let mut client = crash_and_restart(&mut server, client).await;
     let visits: i64 = client.get("visits").await.expect("GET");
     let votes: Vec<String> = client.lrange("votes", 0, -1).await.expect("LRANGE");
     assert_eq!(visits, 3);

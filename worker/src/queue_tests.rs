@@ -6,6 +6,7 @@ use std::time::Duration;
 use kit::queue::{DEAD_LETTERS, QUEUE, heartbeat_key, processing_key};
 use kit::redis_client::RedisSettings;
 use redis::AsyncCommands;
+use redis::aio::MultiplexedConnection;
 use test_servers::RedisServer;
 use tokio::time::Instant;
 
@@ -22,6 +23,30 @@ fn queue(redis: &RedisServer, id: &str) -> Queue {
     Queue::new(settings, shared, id)
 }
 
+/// A Redis whose vote queue holds `messages`, and the queues of two workers on it.
+struct Workers {
+    redis: RedisServer,
+    owner: Queue,
+    other: Queue,
+    conn: MultiplexedConnection,
+}
+
+impl Workers {
+    async fn with_queued(messages: &[&str]) -> Self {
+        let redis = RedisServer::start().await;
+        let mut conn = redis.client().await;
+        conn.rpush::<_, _, ()>(QUEUE, messages)
+            .await
+            .expect("RPUSH");
+        Self {
+            owner: queue(&redis, "owner"),
+            other: queue(&redis, "other"),
+            redis,
+            conn,
+        }
+    }
+}
+
 async fn dead_letters(redis: &RedisServer) -> Vec<String> {
     let mut conn = redis.client().await;
     conn.lrange(DEAD_LETTERS, 0, -1).await.expect("LRANGE")
@@ -36,13 +61,12 @@ async fn handle_one_batch(queue: &Queue) -> bool {
 
 #[tokio::test]
 async fn a_batch_recovered_between_commit_and_ack_is_dead_lettered_once() {
-    let redis = RedisServer::start().await;
-    let owner = queue(&redis, "owner");
-    let other = queue(&redis, "other");
-    let mut conn = redis.client().await;
-    conn.rpush::<_, _, ()>(QUEUE, &["not json", r#"{"voter_id":"v","vote":"a"}"#])
-        .await
-        .expect("RPUSH");
+    let Workers {
+        redis,
+        owner,
+        other,
+        ..
+    } = Workers::with_queued(&["not json", r#"{"voter_id":"v","vote":"a"}"#]).await;
 
     let taken = owner.take(10).await.expect("take");
     assert_eq!(taken.messages.len(), 2);
@@ -67,12 +91,7 @@ async fn a_batch_recovered_between_commit_and_ack_is_dead_lettered_once() {
 
 #[tokio::test]
 async fn an_ack_retried_after_its_answer_was_lost_adds_nothing() {
-    let redis = RedisServer::start().await;
-    let owner = queue(&redis, "owner");
-    let mut conn = redis.client().await;
-    conn.rpush::<_, _, ()>(QUEUE, "not json")
-        .await
-        .expect("RPUSH");
+    let Workers { redis, owner, .. } = Workers::with_queued(&["not json"]).await;
     let plan = apply::plan(owner.take(10).await.expect("take").messages);
     assert!(owner.ack(&plan.dead).await.expect("ack"));
     let retried = owner.ack(&plan.dead).await.expect("retried ack");
@@ -82,13 +101,12 @@ async fn an_ack_retried_after_its_answer_was_lost_adds_nothing() {
 
 #[tokio::test]
 async fn a_heartbeat_missing_once_then_back_is_not_recovered() {
-    let redis = RedisServer::start().await;
-    let owner = queue(&redis, "owner");
-    let other = queue(&redis, "other");
-    let mut conn = redis.client().await;
-    conn.rpush::<_, _, ()>(QUEUE, r#"{"voter_id":"v","vote":"a"}"#)
-        .await
-        .expect("RPUSH");
+    let Workers {
+        redis: _running,
+        owner,
+        other,
+        mut conn,
+    } = Workers::with_queued(&[r#"{"voter_id":"v","vote":"a"}"#]).await;
     owner.take(10).await.expect("take");
     let mut missing = MissingOwners::new(TTL);
 

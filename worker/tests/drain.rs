@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::*;
 use kit::queue::{DEAD_LETTERS, VOTE_SEQ_KEY};
 use redis::AsyncCommands;
-use test_servers::{RedisServer, database};
+use test_servers::{RedisServer, database, query_value};
 
 /// Time for a worker to empty a test's queue and stop, with room for a busy machine.
 const EMPTIED_WITHIN: Duration = Duration::from_secs(60);
@@ -222,15 +222,8 @@ async fn migrations_race_safely_when_workers_start_together() {
     for result in futures_util::future::join_all(migrations).await {
         result.expect("task").expect("migration");
     }
-    let client = db.client().await;
-    let triggers: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'vote_tally_%'",
-            &[],
-        )
-        .await
-        .expect("count triggers")
-        .get(0);
+    let query = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'vote_tally_%'";
+    let triggers: i64 = query_value(&db.client().await, query, &[]).await;
     assert_eq!(triggers, 4);
 }
 

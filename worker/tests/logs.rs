@@ -43,13 +43,7 @@ async fn a_login_failure_logs_what_postgresql_said_and_not_the_password() {
     const WRONG: &str = "not-the-password-5e1f";
     let redis = RedisServer::start().await;
     let db = database().await;
-    let url = format!(
-        "postgres://{}:{WRONG}@{}:{}/{}",
-        db.user(),
-        db.host(),
-        db.port(),
-        db.name()
-    );
+    let url = db.url_with_password(WRONG);
     let worker = spawn_worker(&redis, &url, &[]);
     let cause = format!("password authentication failed for user \"{}\"", db.user());
     worker.wait_for_log(&cause, WITHIN).await;

@@ -1,8 +1,9 @@
-# Images of the lab's four services, from one Dockerfile and ONE shared build of the workspace.
+# The lab's images, from one Dockerfile and ONE build of the workspace: every service runs the
+# same image, whose one binary (`votelab`) holds all five programs.
 #
 #   docker build -t counter .                 # the default target: the course's visit counter
-#   docker build --target vote -t vote .      # also: worker, result, counter, seed
-#   docker compose up --build                 # builds all four (see docker-compose.yml)
+#   docker build --target lab -t votelab .    # the image every service of the lab runs
+#   docker compose up --build                 # builds `lab` once for all services
 #
 # Stages:
 #   planner   the build context, split into a "skeleton" (Cargo.toml/Cargo.lock of every crate
@@ -10,11 +11,16 @@
 #   deps      compiles every dependency from the skeleton: this layer is reused as long as no
 #             manifest, Cargo.lock or vendor/ changes, so a source-only change rebuilds only the
 #             workspace's own crates
-#   build     compiles the four binaries in one `cargo build --release --locked`
-#   counter, vote, worker, result   one small Debian image each: the binary, a non-root user,
-#             exec-form ENTRYPOINT (SIGTERM reaches the binary), HEALTHCHECK through the binary's
-#             own `healthcheck` subcommand (no curl in the image)
-#   seed      posts votes to the vote service (the compose profile `seed`)
+#   build     compiles `votelab` (counter, vote, worker, result and loadgen in one binary, chosen
+#             by the name it runs under) in one `cargo build --release --locked`, stripped
+#   rootfs    what the binary needs at run time, taken from the Debian image: the C libraries
+#             it links (the dynamic loader and glibc, whose resolver reads /etc/hosts and asks
+#             Docker's DNS for service names), /etc/passwd with the non-root user, and the
+#             links counter, vote, worker, result, loadgen -> votelab
+#   lab       `FROM scratch` plus that: about 10 MB, no shell, no package manager, non-root;
+#             compose gives each service its entrypoint (/usr/local/bin/vote, ...)
+#   counter   the lab image as the course's drop-in counter: ENTRYPOINT, port 5000, HEALTHCHECK
+#             through the binary's own `healthcheck` subcommand (no curl in the image)
 #
 # Crates: from crates.io, or offline from ./vendor when that directory exists in the build
 # context (`cargo vendor --locked vendor`; scripts/lab does it for machines whose containers
@@ -63,7 +69,7 @@ FROM ${RUST_IMAGE} AS deps
 # (--build-arg CARGO_PROFILE_RELEASE_LTO= ...) keep the workspace's profile.
 ARG CARGO_PROFILE_RELEASE_LTO=false
 ARG CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
-ARG BINS="--bin counter --bin vote --bin worker --bin result"
+ARG BINS="--bin votelab"
 ENV CARGO_TERM_COLOR=never
 WORKDIR /src
 COPY --from=planner /skeleton/ ./
@@ -85,7 +91,7 @@ RUN set -eu; \
 FROM deps AS build
 ARG CARGO_PROFILE_RELEASE_LTO=false
 ARG CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
-ARG BINS="--bin counter --bin vote --bin worker --bin result"
+ARG BINS="--bin votelab"
 COPY --from=planner /app/ ./
 # The real sources may be older than the empty ones the deps stage compiled: make them newer,
 # or cargo would keep the empty programs.
@@ -95,58 +101,45 @@ RUN set -eu; \
     find . -path ./vendor -prune -o -path ./target -prune -o -type f -name '*.rs' -exec touch {} +; \
     cargo build --release --locked $BINS; \
     mkdir -p /out; \
-    for bin in $BINS; do \
-        [ "$bin" != --bin ] || continue; \
-        cp "target/release/$bin" /out/; \
-        # (an empty program of the deps stage would print nothing here)
-        "/out/$bin" --help 2>&1 | grep -q "$bin" || { echo "/out/$bin is not the real program" >&2; exit 1; }; \
-    done
+    strip -o /out/votelab target/release/votelab; \
+    # (the empty program of the deps stage would print nothing here)
+    ln -s votelab /out/vote; \
+    /out/vote --help 2>&1 | grep -q "voting page" || { echo "/out/votelab is not the real program" >&2; exit 1; }; \
+    rm /out/vote
 
 # ---------------------------------------------------------------------------------------------
-FROM ${DEBIAN_IMAGE} AS runtime
+FROM ${DEBIAN_IMAGE} AS rootfs
+COPY --from=build /out/votelab /rootfs/usr/local/bin/votelab
+# The libraries from the same Debian the binary was linked against (the build image's), found
+# by the loader itself; /etc/nsswitch.conf as Debian's for hosts (files, then DNS).
 # One unprivileged user for every service (numeric, so `runAsNonRoot` checks can see it).
 # Ports below 1024 (vote, worker and result listen on 80 like the original images) need no
 # capability: Docker (20.10+) and Podman set net.ipv4.ip_unprivileged_port_start=0 in containers.
-RUN groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid app --home-dir /nonexistent --no-create-home \
-        --shell /usr/sbin/nologin app
+RUN set -eu; \
+    cd /rootfs; \
+    for lib in $(ldd usr/local/bin/votelab | grep -oE '/[^ ]+'); do \
+        mkdir -p ".$(dirname "$lib")"; cp -L "$lib" ".$lib"; \
+    done; \
+    for program in counter vote worker result loadgen; do ln -s votelab "usr/local/bin/$program"; done; \
+    mkdir -p etc tmp; chmod 1777 tmp; \
+    echo 'hosts: files dns' >etc/nsswitch.conf; \
+    echo 'root:x:0:0:root:/root:/usr/sbin/nologin' >etc/passwd; \
+    echo 'app:x:10001:10001:app:/nonexistent:/usr/sbin/nologin' >>etc/passwd; \
+    printf 'root:x:0:\napp:x:10001:\n' >etc/group
+
+# ---------------------------------------------------------------------------------------------
+FROM scratch AS lab
+COPY --from=rootfs /rootfs/ /
 USER 10001:10001
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title="votelab" \
+      org.opencontainers.image.description="The Docker course's lab apps in Rust: counter, vote, worker, result, loadgen" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="MIT OR Apache-2.0"
 
 # ---------------------------------------------------------------------------------------------
-# The seed step of the compose profile `seed`: a few hundred votes through HTTP, with bash's
-# /dev/tcp (nothing to install). To be replaced by the loadgen binary.
-FROM runtime AS seed
-COPY docker/seed.sh /usr/local/bin/seed
-ENTRYPOINT ["bash", "/usr/local/bin/seed"]
-
-# ---------------------------------------------------------------------------------------------
-FROM runtime AS worker
-COPY --from=build /out/worker /usr/local/bin/worker
-ENV PORT=80
-EXPOSE 80
-HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["/usr/local/bin/worker", "healthcheck"]
-ENTRYPOINT ["/usr/local/bin/worker"]
-
-FROM runtime AS result
-COPY --from=build /out/result /usr/local/bin/result
-ENV PORT=80
-EXPOSE 80
-HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["/usr/local/bin/result", "healthcheck"]
-ENTRYPOINT ["/usr/local/bin/result"]
-
-FROM runtime AS vote
-COPY --from=build /out/vote /usr/local/bin/vote
-ENV PORT=80
-EXPOSE 80
-HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["/usr/local/bin/vote", "healthcheck"]
-ENTRYPOINT ["/usr/local/bin/vote"]
-
 # Last, so that a plain `docker build -t counter .` builds it, as in the course.
-FROM runtime AS counter
-COPY --from=build /out/counter /usr/local/bin/counter
+FROM lab AS counter
 ENV BIND_PORT=5000
 EXPOSE 5000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

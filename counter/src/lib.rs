@@ -23,6 +23,9 @@ mod error;
 mod routes;
 
 pub use config::{Config, ENV_HELP};
+
+/// The counter as its binary and the lab's combined binary run it (`kit::service::main`).
+pub const SERVICE: kit::service::Service<Config> = kit::service!();
 pub use error::CounterError;
 
 use axum::Router;

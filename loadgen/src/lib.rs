@@ -73,6 +73,12 @@
 //! cookie is a single header, latencies go to a few sharded HDR histograms, and progress reads
 //! two atomic counters. Build it with `--release`.
 
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::Cli;
+
 pub mod cli;
 pub mod commands;
 pub mod counter;
@@ -88,3 +94,36 @@ pub mod target;
 pub mod upsert;
 pub mod verify;
 pub mod vote;
+
+/// The `loadgen` command line: parses this process's arguments and runs the command. What its
+/// binary and the lab's combined binary run.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let threads = cli
+        .threads
+        .map(usize::from)
+        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+        .unwrap_or(2);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("loadgen: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli.command, cli.json.as_deref())) {
+        Ok(report) if report.passed => ExitCode::SUCCESS,
+        Ok(report) => {
+            println!("FAILED: {}", report.failures.join("; "));
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("loadgen: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

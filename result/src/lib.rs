@@ -25,6 +25,9 @@ mod scores;
 mod watcher;
 
 pub use config::{Config, ENV_HELP};
+
+/// The result as its binary and the lab's combined binary run it (`kit::service::main`).
+pub const SERVICE: kit::service::Service<Config> = kit::service!();
 pub use scores::{Scores, Snapshot};
 
 use std::sync::Arc;

@@ -1,3 +1,3 @@
 //! The `result` binary: the library of the same name, run by `kit::service::main`.
 
-kit::service_main!(result);
+kit::service_main!(result::SERVICE);

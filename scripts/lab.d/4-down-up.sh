@@ -4,7 +4,7 @@
 # shellcheck disable=SC2034,SC2154
 # Step 4 (sourced by scripts/lab): compose down / up keeps the named volumes, down -v removes them.
 
-title "4. compose down / up keeps the named volumes; down -v removes them"
+title "4. compose down / up keeps the named volumes (also with docker-compose 1.29); down -v removes them"
 run compose down
 use_volumes
 run compose up -d
@@ -21,11 +21,13 @@ run compose down
 run docker volume ls --filter "label=com.docker.compose.project=$PROJECT" --format '{{.Name}}'
 check "after compose down: the 3 named volumes are still there" eq \
     "$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)" 3
-run compose up -d
+note "up again with docker-compose 1.29, which Debian 12 still ships: the same file, images and volumes"
+with_compose_v1 run compose up -d
 check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result
 check "after down + up: the votes are kept (a=$a b=$b)" wait_results "$a" "$b"
 n=$(visits "$COUNTER_PORT" 1); echo "$n" | indent
 check "after down + up: the count goes on ($((count + 1)))" eq "$n" "$((count + 1))"
+with_compose_v1 run compose down
 run compose down -v
 check "after compose down -v: no volume of the project is left" eq \
     "$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)" 0

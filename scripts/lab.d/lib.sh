@@ -61,6 +61,8 @@ docker_() { timeout 120 docker "$@"; }
 compose_files=(-f docker-compose.yml)
 compose() { timeout 600 "${COMPOSE[@]}" "${compose_files[@]}" "$@"; }
 use_volumes() { compose_files=(-f docker-compose.yml); }
+# with_compose_v1 CMD...: CMD with docker-compose 1.29 (Debian 12's) as `compose`
+with_compose_v1() { local COMPOSE=(docker-compose); "$@"; }
 use_no_volumes() { compose_files=(-f docker-compose.yml -f docker-compose.no-volumes.yml); }
 
 # the container (name) of a compose service (not one-off `run` containers), running or not
@@ -121,6 +123,11 @@ scores() { results | jq -r '"\(.a) \(.b)"'; }
 results_are() {
     local r; r=$(results) || return 1
     jq -e --argjson a "$1" --argjson b "$2" '.a == $a and .b == $b and .stale == false' <<<"$r" >/dev/null
+}
+# total_is N: /api/results counts N votes and is not stale
+total_is() {
+    local r; r=$(results) || return 1
+    jq -e --argjson n "$1" '.total == $n and .stale == false' <<<"$r" >/dev/null
 }
 wait_results() { # A B: within 20 s
     if wait_for 20 results_are "$1" "$2"; then results | jq -c '{a, b, total, stale}'; return 0; fi

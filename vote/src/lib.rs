@@ -20,6 +20,9 @@ mod routes;
 mod voter;
 
 pub use config::{Config, ENV_HELP};
+
+/// The vote as its binary and the lab's combined binary run it (`kit::service::main`).
+pub const SERVICE: kit::service::Service<Config> = kit::service!();
 pub use error::VoteError;
 pub use kit::labels::Labels;
 pub use origin::{BadOrigin, CrossSite, TrustedOrigins};

@@ -1,3 +1,3 @@
 //! The `vote` binary: the library of the same name, run by `kit::service::main`.
 
-kit::service_main!(vote);
+kit::service_main!(vote::SERVICE);

@@ -47,6 +47,9 @@ mod queue_tests;
 mod retry;
 
 pub use config::{Config, ENV_HELP};
+
+/// The worker as its binary and the lab's combined binary run it (`kit::service::main`).
+pub const SERVICE: kit::service::Service<Config> = kit::service!();
 use kit::service::{Running, StartError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;

@@ -1,3 +1,3 @@
 //! The `worker` binary: the library of the same name, run by `kit::service::main`.
 
-kit::service_main!(worker);
+kit::service_main!(worker::SERVICE);

@@ -1,16 +1,16 @@
 //! What `--help` prints: usage, and the crate's table of environment variables as plain text.
 
-use super::Binary;
+use super::Service;
 
 /// The whole `--help` text.
-pub(super) fn usage(binary: &Binary) -> String {
-    let name = binary.name;
+pub(super) fn usage<C>(service: &Service<C>) -> String {
+    let name = service.name;
     format!(
         "{name}: {}\n\nUsage:\n  {name}              run the service\n  {name} healthcheck  exit 0 when the running service answers /healthz\n\nEnvironment:\n{}",
-        binary.about,
+        service.about,
         plain_table(&format!(
             "{}\n| `TOKIO_WORKER_THREADS` | one per core | runtime threads |",
-            binary.env_help.trim_end()
+            service.env_help.trim_end()
         ))
     )
 }

@@ -24,9 +24,11 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{ConfigError, Env};
 use crate::{healthcheck, server, shutdown, telemetry};
 
-/// What a service binary needs to say about itself.
-#[derive(Debug, Clone, Copy)]
-pub struct Binary {
+/// A service as [`main`] runs it: its name and help, how it reads its configuration, where it
+/// listens, and its `start`. Each service crate exports one, `SERVICE`, made by
+/// [`service!`](crate::service); its own binary and the lab's combined binary both run it.
+#[derive(Debug)]
+pub struct Service<C> {
     /// The binary's name, used in messages.
     pub name: &'static str,
     /// One line on what it does, for `--help`.
@@ -34,27 +36,27 @@ pub struct Binary {
     /// The environment variables it reads, for `--help`: the Markdown table (variable, default,
     /// meaning) that the crate's documentation includes too, so both say the same.
     pub env_help: &'static str,
+    /// Reads the typed configuration.
+    pub config: fn(&Env) -> Result<C, ConfigError>,
+    /// Where it listens, and where the `healthcheck` subcommand looks.
+    pub port: fn(&C) -> u16,
+    /// Wires it and starts it on the listener, until the token is cancelled.
+    pub start: fn(C, TcpListener, CancellationToken) -> Result<Running, StartError>,
 }
 
-/// Runs a service binary with this process's environment and arguments. `parse` reads the
-/// typed configuration; a bad value stops the process at once with exit code 2 and one line
-/// naming the variable. `port` says where to listen (on every IPv4 interface, where containers
-/// publish ports from) and where the `healthcheck` subcommand looks. `start` is the service
-/// crate's entry point; the service runs until SIGTERM or SIGINT. A failure to start, or an
-/// error the service stops with, is logged and gives exit code 1.
-pub fn main<C>(
-    binary: Binary,
-    parse: impl FnOnce(&Env) -> Result<C, ConfigError>,
-    port: impl FnOnce(&C) -> u16,
-    start: impl FnOnce(C, TcpListener, CancellationToken) -> Result<Running, StartError>,
-) -> ExitCode {
-    let name = binary.name;
+/// Runs `service` with this process's environment and arguments. A bad configuration value
+/// stops the process at once with exit code 2 and one line naming the variable. The service
+/// listens on its port on every IPv4 interface (where containers publish ports from) and runs
+/// until SIGTERM or SIGINT. A failure to start, or an error the service stops with, is logged
+/// and gives exit code 1.
+pub fn main<C>(service: &Service<C>) -> ExitCode {
+    let name = service.name;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let healthcheck = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] => false,
         ["healthcheck"] => true,
         ["-h" | "--help" | "help"] => {
-            println!("{}", help::usage(&binary));
+            println!("{}", help::usage(service));
             return ExitCode::SUCCESS;
         }
         _ => {
@@ -63,14 +65,14 @@ pub fn main<C>(
         }
     };
     let env = Env::from_process();
-    let config = match parse(&env) {
+    let config = match (service.config)(&env) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("{name}: configuration error: {e}");
             return ExitCode::from(2);
         }
     };
-    let port = port(&config);
+    let port = (service.port)(&config);
     if healthcheck {
         return healthcheck::run(port);
     }
@@ -100,7 +102,7 @@ pub fn main<C>(
                 return ExitCode::FAILURE;
             }
         };
-        let stopped = match start(config, listener, shutdown::on_signal()) {
+        let stopped = match (service.start)(config, listener, shutdown::on_signal()) {
             Ok(running) => running.stopped().await.map_err(anyhow::Error::from),
             Err(e) => Err(anyhow::Error::from(e)),
         };
@@ -117,28 +119,35 @@ pub fn main<C>(
     })
 }
 
-/// A service binary's whole `main.rs`: `kit::service_main!(counter);` runs the library crate
-/// `counter` through [`main`], which needs its `Config` (with `from_env` and a `port` field),
-/// its `ENV_HELP` table and its `start`. `--help` takes the name and the one-line description
-/// from the package's `Cargo.toml`. The binary's allocator is mimalloc: glibc malloc was a
-/// quarter of the vote app's CPU under load.
+/// The `SERVICE` of a service crate, from the names the crate defines: `Config` (with
+/// `from_env` and a `port` field), `ENV_HELP` and `start`; the name and the one-line
+/// description come from its `Cargo.toml`:
+/// `pub const SERVICE: kit::service::Service<Config> = kit::service!();`
+#[macro_export]
+macro_rules! service {
+    () => {
+        $crate::service::Service {
+            name: env!("CARGO_PKG_NAME"),
+            about: env!("CARGO_PKG_DESCRIPTION"),
+            env_help: ENV_HELP,
+            config: Config::from_env,
+            port: |config: &Config| config.port,
+            start,
+        }
+    };
+}
+
+/// A binary's whole `main.rs` (`kit::service_main!(counter::SERVICE);`): runs the service with
+/// [`main`], with mimalloc as the allocator (glibc malloc was a quarter of the vote app's CPU
+/// under load).
 #[macro_export]
 macro_rules! service_main {
-    ($service:ident) => {
+    ($service:path) => {
         #[global_allocator]
         static ALLOCATOR: $crate::service::MiMalloc = $crate::service::MiMalloc;
 
         fn main() -> ::std::process::ExitCode {
-            $crate::service::main(
-                $crate::service::Binary {
-                    name: env!("CARGO_PKG_NAME"),
-                    about: env!("CARGO_PKG_DESCRIPTION"),
-                    env_help: $service::ENV_HELP,
-                },
-                $service::Config::from_env,
-                |config: &$service::Config| config.port,
-                $service::start,
-            )
+            $crate::service::main(&$service)
         }
     };
 }

@@ -16,6 +16,9 @@
 #   redis:7-bookworm redis:7 redis:7.0-bookworm redis:<x.y.z>-bookworm
 #   postgres:15-bookworm postgres:15 postgres:<15.x>-bookworm
 #   rust:1-bookworm rust:<1.xx>-bookworm rust:<1.xx.y>-bookworm
+#   Redis and PostgreSQL also under the names docker-compose.yml uses by
+#   default (REDIS_IMAGE, POSTGRES_IMAGE: redis:7-alpine, postgres:15-alpine),
+#   so that a plain `docker compose up` finds them
 #
 # An image is skipped when it carries the label votelab.standin.hash equal to
 # the hash of its inputs (its docker/standins/<name>/ files, its base image's
@@ -39,7 +42,7 @@ for a in "$@"; do
     --no-cache) force=1; nocache=(--no-cache) ;;
     --refresh-rootfs) refresh=1 ;;
     debian | redis | postgres | rust) names+=("$a") ;;
-    *) sed -n '2,18p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,21p' "$0" >&2; exit 2 ;;
     esac
 done
 [ ${#names[@]} -gt 0 ] || names=(debian redis postgres rust)
@@ -57,6 +60,18 @@ inputs_hash() {
     local dir=$1; shift
     { (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
       printf '%s\n' "$@"; } | sha256sum | cut -c1-16
+}
+
+# The image docker-compose.yml uses when variable $1 is unset (its ${VAR:-image}).
+compose_default() {
+    sed -n "s/.*\${$1:-\([^}]*\)}.*/\1/p" "$repo/docker-compose.yml" | head -n 1
+}
+
+# tag_compose_default stand-in variable: the stand-in also under compose's default name.
+tag_compose_default() {
+    local name
+    name=$(compose_default "$2")
+    [ -z "$name" ] || [ "$name" = "$1" ] || docker tag "$1" "$name"
 }
 
 image_hash() { docker image inspect -f "{{ index .Config.Labels \"$LABEL\" }}" "$1" 2>/dev/null || true; }
@@ -134,6 +149,7 @@ build_redis() {
     local v
     v=$(docker run --rm --entrypoint redis-server redis:7-bookworm --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
     [ -z "$v" ] || docker tag redis:7-bookworm "redis:$v-bookworm"
+    tag_compose_default redis:7-bookworm REDIS_IMAGE
 }
 
 build_postgres() {
@@ -141,6 +157,7 @@ build_postgres() {
     local v
     v=$(docker run --rm --entrypoint postgres postgres:15-bookworm --version | awk '{print $3}')
     [ -z "$v" ] || docker tag postgres:15-bookworm "postgres:$v-bookworm"
+    tag_compose_default postgres:15-bookworm POSTGRES_IMAGE
 }
 
 build_rust() {

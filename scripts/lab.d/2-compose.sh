@@ -12,6 +12,8 @@ check "every service turns healthy (counter, counter-redis, vote, redis, worker,
     wait_healthy 90 counter-redis redis db counter vote worker result
 note "all healthy $(secs_since "$t0") s after compose up"
 run compose ps
+check "in the minimal image, services find each other by name (vote's /readyz: Redis answers)" \
+    eq "$(curl -sS --max-time 5 "http://127.0.0.1:$VOTE_PORT/readyz")" ready
 
 run curl -sS -o /dev/null -c "$tmp/jar" -w '%{http_code}\n' "http://127.0.0.1:$VOTE_PORT/"
 voter=$(awk '$6 == "voter_id" { print $7 }' "$tmp/jar")

@@ -27,8 +27,11 @@ else
     export REDIS_IMAGE=${REDIS_IMAGE:-redis:7-alpine} POSTGRES_IMAGE=${POSTGRES_IMAGE:-postgres:15-alpine}
 fi
 docker info >/dev/null 2>&1 || die "a Docker engine answers (docker info)"
-# BuildKit: parallel stages and an incremental build context (the Dockerfile also works without).
-export DOCKER_BUILDKIT=1 COMPOSE_DOCKER_CLI_BUILD=1
+# One builder for every build, so that they share one cache: the legacy one, which Compose v2+
+# uses when buildx is missing (as here) and docker-compose 1.29 by default. BuildKit would
+# keep a cache of its own, and step 1's `docker build` would compile the workspace again.
+export DOCKER_BUILDKIT=0
+unset COMPOSE_DOCKER_CLI_BUILD
 if [ -n "${LAB_COMPOSE:-}" ]; then
     read -r -a COMPOSE <<<"$LAB_COMPOSE"
 elif docker compose version >/dev/null 2>&1; then
@@ -73,8 +76,10 @@ if [ "$build_rc" != 0 ]; then
 fi
 build_s=$(secs_since "$t0")
 # cargo's lines: the dependencies (deps stage), then the workspace (build stage); none if cached
-grep -E '^#[0-9]+ [0-9.]+ +(crates:|Finished)' "$tmp/build.log" | sed -E 's/^#[0-9]+ [0-9.]+ +//' | indent
+grep -E '(crates: |Finished )' "$tmp/build.log" | sed -E 's/^#[0-9]+ [0-9.]+ +//' | indent
 ok "images built in $build_s s"
+check "the workspace compiled once, for every service (at most one 'Compiling votelab' in the build)" \
+    test "$(grep -c 'Compiling votelab ' "$tmp/build.log")" -le 1
 run docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' --filter "reference=$IMAGE_PREFIX/*:$IMAGE_TAG"
 LAB_IMAGE=$IMAGE_PREFIX/lab:$IMAGE_TAG
 lab_bytes=$(docker image inspect -f '{{.Size}}' "$LAB_IMAGE")

@@ -5,14 +5,16 @@ use std::process::{Command, Output};
 
 const VOTELAB: &str = env!("CARGO_BIN_EXE_votelab");
 
-/// Runs `votelab` under the name `name` (a symbolic link, as in the image) with `args`.
-fn run_as(dir: &Path, name: &str, args: &[&str]) -> Output {
+/// Runs `votelab` under the name `name` (a symbolic link, as in the image) with `args` and
+/// only the variables `envs`.
+fn run_as(dir: &Path, name: &str, args: &[&str], envs: &[(&str, &str)]) -> Output {
     let link = dir.join(name);
     std::os::unix::fs::symlink(VOTELAB, &link)
         .unwrap_or_else(|e| panic!("cannot link {name}: {e}"));
     Command::new(&link)
         .args(args)
         .env_clear()
+        .envs(envs.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {name}: {e}"))
 }
@@ -27,23 +29,20 @@ fn each_name_runs_its_program() {
         ("result", "live results page"),
         ("loadgen", "Usage: loadgen"),
     ] {
-        let output = run_as(dir.path(), name, &["--help"]);
+        let output = run_as(dir.path(), name, &["--help"], &[]);
         let help = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{name} --help: {output:?}");
-        assert!(help.contains(says), "{name} --help does not say {says:?}: {help}");
+        assert!(
+            help.contains(says),
+            "{name} --help does not say {says:?}: {help}"
+        );
     }
 }
 
 #[test]
 fn a_service_refuses_a_bad_variable_as_its_own_binary_does() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let link = dir.path().join("vote");
-    std::os::unix::fs::symlink(VOTELAB, &link).expect("link");
-    let output = Command::new(&link)
-        .env_clear()
-        .env("PORT", "http")
-        .output()
-        .expect("run vote");
+    let output = run_as(dir.path(), "vote", &[], &[("PORT", "http")]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("PORT"));
 }
@@ -51,8 +50,11 @@ fn a_service_refuses_a_bad_variable_as_its_own_binary_does() {
 #[test]
 fn under_another_name_it_says_which_names_it_answers_to() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let output = run_as(dir.path(), "votelab", &[]);
+    let output = run_as(dir.path(), "votelab", &[], &[]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("counter, vote, worker, result or loadgen"), "{stderr}");
+    assert!(
+        stderr.contains("counter, vote, worker, result or loadgen"),
+        "{stderr}"
+    );
 }

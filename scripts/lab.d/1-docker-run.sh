@@ -38,7 +38,7 @@ n=$(visits "$WALK_PORT" 1)
 printf '$ curl http://127.0.0.1:%s/\n' "$WALK_PORT"; echo "$n" | indent
 check "docker rm -f web + run again: the count goes on (5)" eq "$n" 5
 check "web turns healthy through its HEALTHCHECK (counter healthcheck)" wait_for 40 is_healthy web
-check "web runs as the non-root user (uid 10001)" eq "$(docker top web -o uid | awk 'NR == 2 { print $1 }')" 10001
+check "web runs as the non-root user (uid 10001)" eq "$(docker top web -eo uid,pid | awk 'NR == 2 { print $1 }')" 10001
 
 rm_db
 note "no volume: the Redis data was in the container (an anonymous volume of the image, left behind)"

@@ -9,7 +9,7 @@ IMG=$IMAGE_PREFIX/counter:$IMAGE_TAG
 # The course's own build command; its stages are the compose build's, so it is cached.
 t0=$(now_ms)
 run docker build -q -t "$IMG" . || die "docker build -t counter ."
-note "built in $(secs_since "$t0") s from the cache of the compose build"
+note "built in $(secs_since "$t0") s (the stages before the last are the compose build's)"
 check "the counter image: non-root, exec-form ENTRYPOINT, HEALTHCHECK through 'counter healthcheck'" eq \
     "$(docker image inspect -f '{{.Config.User}} {{json .Config.Entrypoint}} {{json .Config.Healthcheck.Test}}' "$IMG")" \
     '10001:10001 ["/usr/local/bin/counter"] ["CMD","/usr/local/bin/counter","healthcheck"]'

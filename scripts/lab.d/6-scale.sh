@@ -23,7 +23,7 @@ ballot_ids() {
 }
 lb_csv() { curl -sS --fail --max-time 5 "http://127.0.0.1:$LB_STATS_PORT/stats;csv"; }
 # lb_servers: the servers lb has an address for, "backend server status", one a line
-lb_servers() { lb_csv | awk -F, '($1 == "vote" || $1 == "result") && $2 !~ /END$/ && $18 != "MAINT" { print $1, $2, $18 }'; }
+lb_servers() { lb_csv | awk -F, '($1 == "vote" || $1 == "result") && $2 !~ /END$/ && $18 !~ /^MAINT/ { print $1, $2, $18 }'; }
 # lb_up BACKEND N: lb sees exactly N servers of BACKEND up
 lb_up() { eq "$(lb_csv | awk -F, -v b="$1" '$1 == b && $2 !~ /END$/ && $18 ~ /^UP/' | wc -l)" "$2"; }
 # requests lb has forwarded to vote so far (its backend's sessions: one per request)

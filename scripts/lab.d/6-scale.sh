@@ -29,6 +29,7 @@ lb_up() { eq "$(lb_csv | awk -F, -v b="$1" '$1 == b && $2 !~ /END$/ && $18 ~ /^U
 # requests lb has forwarded to vote so far (its backend's sessions: one per request)
 lb_vote_total() { lb_csv | awk -F, '$1 == "vote" && $2 == "BACKEND" { print $8 }'; }
 lb_vote_total_over() { [ "$(lb_vote_total)" -ge "$1" ]; }
+lb_stats_page() { curl -sS --fail --max-time 5 "http://127.0.0.1:$LB_STATS_PORT/stats" | grep -c 'Statistics Report'; }
 
 # load_start NAME: loadgen (the lab image) on the front tier (to reach lb) and the back tier (to
 # verify in db and redis), in the background; its output goes to $tmp/NAME.out
@@ -65,7 +66,7 @@ fault() {
     check "the load is under way ($LOAD_BEFORE_FAULT votes through lb)" \
         wait_for 30 lb_vote_total_over "$((before + LOAD_BEFORE_FAULT))"
     run docker "$1" "$victim"
-    check "lb takes the ${1}ped replica out: 2 vote servers up" wait_for 15 lb_up vote 2
+    check "lb takes the replica out (docker $1): 2 vote servers up" wait_for 15 lb_up vote 2
     load_end "$1"
     fault_failed=$(failed_votes "$1")
 }
@@ -107,6 +108,5 @@ head -n 3 "$tmp/events.out" | indent
 check "the result page's live stream works through lb (a scores event)" grep -q '^event: scores' "$tmp/events.out"
 printf '$ curl http://127.0.0.1:%s/stats;csv   (the stats page, as CSV: backend, server, status)\n' "$LB_STATS_PORT"
 lb_servers | indent
-check "lb's stats page answers (http://127.0.0.1:$LB_STATS_PORT/stats)" \
-    grep -q 'Statistics Report' <(curl -sS --fail --max-time 5 "http://127.0.0.1:$LB_STATS_PORT/stats")
+check "lb's stats page answers (http://127.0.0.1:$LB_STATS_PORT/stats)" lb_stats_page
 note "failed votes: $stop_failed while a vote replica was stopped, $kill_failed while one was killed (3 replicas, $distinct seen)"

@@ -4,7 +4,7 @@
 # (which this script starts if it is not running). There is no registry on
 # this machine, so `docker pull` can't fetch them.
 #
-#   scripts/docker-base-images.sh [options] [debian|redis|postgres|rust ...]
+#   scripts/docker-base-images.sh [options] [debian|redis|postgres|haproxy|rust ...]
 #     (no names: all of them, in that order)
 #   --force           rebuild even if the image is up to date (layer cache used;
 #                     debian is re-imported only when its rootfs tarball changed)
@@ -15,9 +15,11 @@
 #   debian:bookworm-slim debian:12-slim (also as debian:bookworm, debian:12)
 #   redis:7-bookworm redis:7 redis:7.0-bookworm redis:<x.y.z>-bookworm
 #   postgres:15-bookworm postgres:15 postgres:<15.x>-bookworm
+#   haproxy:2.6-bookworm haproxy:2.6 haproxy:<2.6.x>-bookworm
 #   rust:1-bookworm rust:<1.xx>-bookworm rust:<1.xx.y>-bookworm
-#   Redis and PostgreSQL also under the names docker-compose.yml uses by
-#   default (REDIS_IMAGE, POSTGRES_IMAGE: redis:7-alpine, postgres:15-alpine),
+#   Redis, PostgreSQL and HAProxy also under the names docker-compose.yml uses by
+#   default (REDIS_IMAGE, POSTGRES_IMAGE, HAPROXY_IMAGE: redis:7-alpine,
+#   postgres:15-alpine, haproxy:2.6-bookworm),
 #   so that a plain `docker compose up` finds them
 #
 # An image is skipped when it carries the label votelab.standin.hash equal to
@@ -41,11 +43,11 @@ for a in "$@"; do
     --force) force=1 ;;
     --no-cache) force=1; nocache=(--no-cache) ;;
     --refresh-rootfs) refresh=1 ;;
-    debian | redis | postgres | rust) names+=("$a") ;;
-    *) sed -n '2,21p' "$0" >&2; exit 2 ;;
+    debian | redis | postgres | haproxy | rust) names+=("$a") ;;
+    *) sed -n '2,23p' "$0" >&2; exit 2 ;;
     esac
 done
-[ ${#names[@]} -gt 0 ] || names=(debian redis postgres rust)
+[ ${#names[@]} -gt 0 ] || names=(debian redis postgres haproxy rust)
 
 "$here/docker-engine.sh" start
 eval "$("$here/docker-engine.sh" env)"
@@ -160,6 +162,14 @@ build_postgres() {
     tag_compose_default postgres:15-bookworm POSTGRES_IMAGE
 }
 
+build_haproxy() {
+    build_simple haproxy haproxy:2.6-bookworm haproxy:2.6
+    local v
+    v=$(docker run --rm haproxy:2.6-bookworm haproxy -v | sed -n 's/^HAProxy version \([0-9.]*\).*/\1/p')
+    [ -z "$v" ] || docker tag haproxy:2.6-bookworm "haproxy:$v-bookworm"
+    tag_compose_default haproxy:2.6-bookworm HAPROXY_IMAGE
+}
+
 build_rust() {
     # the host's active toolchain, e.g. ~/.rustup/toolchains/stable-x86_64-unknown-linux-gnu
     local sysroot version host toolchain stage base hash rustup_bin p
@@ -213,4 +223,4 @@ done
 # drop our own superseded builds (untagged images with our label)
 docker image prune -f --filter "label=$LABEL" >/dev/null
 docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' \
-    | grep -E '^(debian|redis|postgres|rust):' | sort >&2
+    | grep -E '^(debian|redis|postgres|haproxy|rust):' | sort >&2

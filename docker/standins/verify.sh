@@ -2,7 +2,7 @@
 # Check the local stand-in images for real, in the private engine
 # (scripts/docker-engine.sh start; scripts/docker-base-images.sh first).
 #
-#   docker/standins/verify.sh [redis] [postgres] [compose] [rust]   (default: all)
+#   docker/standins/verify.sh [redis] [postgres] [haproxy] [compose] [rust]   (default: all)
 #
 # Everything it creates is named vlverify-* and removed at the end; images
 # and caches are kept. Prints one line per check and "N passed, N failed".
@@ -58,6 +58,22 @@ stop_fast() { # container: docker stop within 3 s and exit code 0
     code=$(docker inspect -f '{{.State.ExitCode}}' "$1")
     echo "stopped in $(((t1 - t0) / 1000000)) ms, exit code $code"
     [ $(((t1 - t0) / 1000000)) -lt 3000 ] && [ "$code" = 0 ]
+}
+
+lb_get() { # container: one request to its port 80, from inside (the image has bash, no HTTP client)
+    docker exec "$1" bash -c 'exec 3<>/dev/tcp/127.0.0.1/80 && printf "GET / HTTP/1.0\r\n\r\n" >&3 && cat <&3' |
+        tail -n 1
+}
+
+replicas_seen() { # container N: N distinct answers over 10 requests through it, within 10 s
+    local _ seen
+    for _ in $(seq 1 40); do
+        seen=$(for _ in $(seq 1 10); do lb_get "$1"; echo; done | grep . | sort -u | wc -l)
+        [ "$seen" = "$2" ] && return 0
+        sleep 0.25
+    done
+    echo "distinct answers: $seen, wanted $2"
+    return 1
 }
 
 pid1_user() { docker exec "$1" sh -c 'sed -n "s/^Name:\t//p; s/^Uid:\t\([0-9]*\).*/\1/p" /proc/1/status | paste -sd" "'; }
@@ -132,6 +148,59 @@ t_postgres() {
         bash -c "docker run --rm $img 2>&1 | grep -q 'superuser password is not specified'"
 }
 
+t_haproxy() {
+    local img=haproxy:2.6-bookworm c=$P-lb i
+    # two replicas of an "app" (HAProxy answering its own hostname), one DNS name for both
+    mkdir -p "$tmp/app" "$tmp/lb"
+    cat >"$tmp/app/haproxy.cfg" <<'EOF2'
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend app
+    bind :8080
+    http-request return status 200 content-type text/plain lf-string "%[hostname]"
+EOF2
+    cat >"$tmp/lb/haproxy.cfg" <<'EOF2'
+resolvers docker
+    nameserver dns 127.0.0.11:53
+    hold valid 1s
+    hold nx 1s
+    hold obsolete 1s
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    retries 3
+    option redispatch 1
+frontend web
+    bind :80
+    default_backend app
+backend app
+    option httpchk GET /
+    server-template app 4 app:8080 check inter 500ms fall 2 rise 1 resolvers docker init-addr none
+EOF2
+    for i in 1 2; do
+        docker run -d --name $P-app$i --hostname app$i --network $NET --network-alias app \
+            -v "$tmp/app:/usr/local/etc/haproxy:ro" $img >/dev/null
+    done
+    docker run -d --name $c --network $NET -v "$tmp/lb:/usr/local/etc/haproxy:ro" $img >/dev/null
+    check "haproxy: PID 1 is haproxy as uid 99 (haproxy)" eq "$(pid1_user $c)" "haproxy 99"
+    check "haproxy: default CMD reads /usr/local/etc/haproxy/haproxy.cfg, with -W -db added" \
+        eq "$(docker exec $c cat /proc/1/cmdline | tr '\0' ' ')" "haproxy -W -db -f /usr/local/etc/haproxy/haproxy.cfg "
+    check "haproxy: flags-only command runs haproxy (-c: config valid)" \
+        bash -c "docker run --rm -v '$tmp/lb:/usr/local/etc/haproxy:ro' $img -c -f /usr/local/etc/haproxy/haproxy.cfg | grep -q 'Configuration file is valid'"
+    check "haproxy: finds both replicas through Docker's DNS (server-template) and balances" replicas_seen $c 2
+    docker stop $P-app2 >/dev/null
+    check "haproxy: a stopped replica is taken out, the other answers every request" replicas_seen $c 1
+    docker start $P-app2 >/dev/null
+    check "haproxy: the replica back is found again" replicas_seen $c 2
+    check "haproxy: docker stop is fast and clean (SIGUSR1)" stop_fast $c
+    docker rm -f $c $P-app1 $P-app2 >/dev/null
+}
+
 t_compose() {
     cat >"$tmp/Dockerfile" <<'EOF'
 FROM debian:bookworm-slim
@@ -188,7 +257,7 @@ t_rust() {
 }
 
 sel=("$@")
-[ ${#sel[@]} -gt 0 ] || sel=(redis postgres compose rust)
+[ ${#sel[@]} -gt 0 ] || sel=(redis postgres haproxy compose rust)
 for t in "${sel[@]}"; do "t_$t"; done
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

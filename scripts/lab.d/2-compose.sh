@@ -8,8 +8,8 @@ title "2. docker compose up: the whole lab"
 use_volumes
 t0=$(now_ms)
 run compose up -d || bad "compose up -d"
-check "every service turns healthy (counter, counter-redis, vote, redis, worker, db, result)" \
-    wait_healthy 90 counter-redis redis db counter vote worker result
+check "every service turns healthy (counter, counter-redis, vote, redis, worker, db, result, lb)" \
+    wait_healthy 90 counter-redis redis db counter vote worker result lb
 note "all healthy $(secs_since "$t0") s after compose up"
 run compose ps
 check "in the minimal image, services find each other by name (vote's /readyz: Redis answers)" \

@@ -78,7 +78,7 @@ note "compose down first: Compose v2 would otherwise re-attach the old container
 run compose down
 use_no_volumes
 run compose up -d
-check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result
+check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result lb
 note "the data containers are on a tmpfs now: they start empty"
 check "result: a=0 b=0 (a new, empty database)" wait_results 0 0
 n=$(visits "$COUNTER_PORT" 3); echo "$n" | indent

@@ -8,7 +8,7 @@ title "4. compose down / up keeps the named volumes (also with docker-compose 1.
 run compose down
 use_volumes
 run compose up -d
-check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result
+check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result lb
 check "back on the named volumes: the votes of step 3a are there (a=$named_a b=$named_b)" \
     wait_results "$named_a" "$named_b"
 n=$(visits "$COUNTER_PORT" 1); echo "$n" | indent
@@ -23,7 +23,7 @@ check "after compose down: the 3 named volumes are still there" eq \
     "$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)" 3
 note "up again with docker-compose 1.29, which Debian 12 still ships: the same file, images and volumes"
 with_compose_v1 run compose up -d
-check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result
+check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result lb
 check "after down + up: the votes are kept (a=$a b=$b)" wait_results "$a" "$b"
 n=$(visits "$COUNTER_PORT" 1); echo "$n" | indent
 check "after down + up: the count goes on ($((count + 1)))" eq "$n" "$((count + 1))"
@@ -32,7 +32,7 @@ run compose down -v
 check "after compose down -v: no volume of the project is left" eq \
     "$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)" 0
 run compose up -d
-check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result
+check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result lb
 check "after down -v + up: no votes (a=0 b=0)" wait_results 0 0
 n=$(visits "$COUNTER_PORT" 1); echo "$n" | indent
 check "after down -v + up: the count starts at 1" eq "$n" 1

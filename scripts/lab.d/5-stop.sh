@@ -5,7 +5,7 @@
 # Step 5 (sourced by scripts/lab): docker stop of every service is prompt.
 
 title "5. docker stop: every service stops at once (Docker would SIGKILL after 10 s)"
-for s in counter vote worker result redis counter-redis db; do
+for s in lb counter vote worker result redis counter-redis db; do
     c=$(cid "$s")
     printf '$ docker stop %s\n' "$(docker inspect -f '{{.Name}}' "$c" | sed 's,^/,,')"
     if took=$(stop_timed "$c" 0 2>&1); then

@@ -70,6 +70,11 @@ cid() {
     docker ps -a --format '{{.Names}}' --filter "label=com.docker.compose.project=$PROJECT" \
         --filter "label=com.docker.compose.service=$1" --filter "label=com.docker.compose.oneoff=False" | head -n 1
 }
+# the containers (names) of all of a compose service's replicas, running or not
+cids() {
+    docker ps -a --format '{{.Names}}' --filter "label=com.docker.compose.project=$PROJECT" \
+        --filter "label=com.docker.compose.service=$1" --filter "label=com.docker.compose.oneoff=False" | sort
+}
 health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1" 2>/dev/null; }
 is_healthy() { [ "$(health "$1")" = healthy ]; }
 svc_healthy() { local c; c=$(cid "$1"); [ -n "$c" ] && is_healthy "$c"; }
@@ -82,6 +87,15 @@ wait_healthy() { # SECONDS service...
             return 1
         fi
     done
+}
+# replicas_healthy SERVICE N: the service has N replicas, all healthy
+replicas_healthy() {
+    local c n=0
+    for c in $(cids "$1"); do
+        is_healthy "$c" || return 1
+        n=$((n + 1))
+    done
+    [ "$n" = "$2" ]
 }
 
 # --- HTTP -----------------------------------------------------------------------------------

@@ -42,10 +42,11 @@ fi
 COUNTER_PORT=$(pick_port 5000)
 VOTE_PORT=$(pick_port 8080)
 RESULT_PORT=$(pick_port 8081)
+LB_STATS_PORT=$(pick_port 8404)
 WALK_PORT=$(pick_port 5001)
-export COUNTER_PORT VOTE_PORT RESULT_PORT PUBLISH_IP=127.0.0.1 IMAGE_PREFIX=votelab IMAGE_TAG=latest
+export COUNTER_PORT VOTE_PORT RESULT_PORT LB_STATS_PORT PUBLISH_IP=127.0.0.1 IMAGE_PREFIX=votelab IMAGE_TAG=latest
 note "engine: $(docker version -f 'server {{.Server.Version}}, client {{.Client.Version}}'); compose: ${COMPOSE[*]} ($("${COMPOSE[@]}" version --short 2>/dev/null || echo '?'))"
-note "images: REDIS_IMAGE=$REDIS_IMAGE POSTGRES_IMAGE=$POSTGRES_IMAGE; ports on 127.0.0.1: counter $COUNTER_PORT, vote $VOTE_PORT, result $RESULT_PORT (walkthrough: $WALK_PORT)"
+note "images: REDIS_IMAGE=$REDIS_IMAGE POSTGRES_IMAGE=$POSTGRES_IMAGE; ports on 127.0.0.1: counter $COUNTER_PORT, vote $VOTE_PORT, result $RESULT_PORT, lb stats $LB_STATS_PORT (walkthrough: $WALK_PORT)"
 
 # leftovers of an interrupted run
 remove_project
@@ -65,7 +66,7 @@ timeout 1800 "${COMPOSE[@]}" "${compose_files[@]}" --profile seed build >"$tmp/b
 build_pid=$!
 if [ "$mode" = private ]; then
     note "meanwhile, the stand-ins of Redis and PostgreSQL:"
-    base_images redis postgres || die "build the stand-in base images redis:7-bookworm, postgres:15-bookworm"
+    base_images redis postgres haproxy || die "build the stand-in base images redis:7-bookworm, postgres:15-bookworm, haproxy:2.6-bookworm"
 fi
 wait "$build_pid"
 build_rc=$?

@@ -79,7 +79,7 @@ build_s=$(secs_since "$t0")
 # cargo's lines: the dependencies (deps stage), then the workspace (build stage); none if cached
 # (BuildKit prefixes its lines with "#N seconds"; the legacy builder colours cargo's stderr)
 sed -E 's/\x1b\[[0-9;]*m//g; s/^#[0-9]+ [0-9.]+ +//' "$tmp/build.log" |
-    grep -E '^crates: |^ +Finished `release`' | sed -E 's/^ +//' >"$tmp/cargo.log"
+    grep -E '^crates: |^ +Finished .release. ' | sed -E 's/^ +//' >"$tmp/cargo.log"
 indent <"$tmp/cargo.log"
 ok "images built in $build_s s"
 check "the workspace compiled once for every service: at most 2 cargo builds (dependencies, workspace)" \

@@ -59,7 +59,11 @@ RUN set -eu; \
     done; \
     if [ -d vendor ]; then mv vendor /skeleton/vendor; fi; \
     rm -rf target; \
-    cp -r . /app
+    cp -r . /app; \
+    # The legacy builder caches a COPY by the files' metadata too: with every time set to zero,
+    # /skeleton and /app are the same whatever client sent the context (Compose and the docker
+    # CLI pack it differently), and the stages below stay cached.
+    find /skeleton /app -exec touch -h -d @0 {} +
 
 # ---------------------------------------------------------------------------------------------
 FROM ${RUST_IMAGE} AS deps

@@ -56,6 +56,15 @@ wait_for() {
     done
 }
 
+# cargo_seconds < LINES: the sum of the times of cargo's "Finished ... in 3m 41s" lines
+cargo_seconds() {
+    awk '/Finished/ {
+        t = $NF; m = 0
+        if (t !~ /m$/ && $(NF - 1) ~ /m$/) { m = $(NF - 1); sub(/m$/, "", m) }
+        sub(/s$/, "", t); total += m * 60 + t
+    } END { printf "%.0f", total }'
+}
+
 # --- engine, images, compose -------------------------------------------------------------------
 docker_() { timeout 120 docker "$@"; }
 compose_files=(-f docker-compose.yml)

@@ -84,6 +84,12 @@ indent <"$tmp/cargo.log"
 ok "images built in $build_s s"
 check "the workspace compiled once for every service: at most 2 cargo builds (dependencies, workspace)" \
     test "$(grep -c Finished "$tmp/cargo.log")" -le 2
+# What building in Docker costs over cargo's own build of the same workspace, in the same run:
+# the image build's wall time against the time cargo reported for its two builds.
+cargo_s=$(cargo_seconds <"$tmp/cargo.log")
+if [ "$(grep -c Finished "$tmp/cargo.log")" = 2 ]; then
+    note "image build $build_s s, of which cargo (dependencies + workspace) $cargo_s s: $(awk -v b="$build_s" -v c="$cargo_s" 'BEGIN { printf "%.2f", b / c }')x cargo's own time (goal: 1.3x at most)"
+fi
 run docker image ls --format '{{.Repository}}:{{.Tag}}  {{.Size}}' --filter "reference=$IMAGE_PREFIX/*:$IMAGE_TAG"
 LAB_IMAGE=$IMAGE_PREFIX/lab:$IMAGE_TAG
 lab_bytes=$(docker image inspect -f '{{.Size}}' "$LAB_IMAGE")

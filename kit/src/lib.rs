@@ -19,10 +19,10 @@
 //! - [`service`]: the shared `main` of every binary, including its `healthcheck` subcommand
 //!   ([`healthcheck`]), and [`service::Running`], what each service crate's `start` returns.
 //!
-//! Every service crate has the same entry point, `start(config, listener, shutdown)`: its
-//! binary's `main` hands it to [`service::main`], which reads the process environment
-//! ([`config::Env::from_process`]) and binds the port; tests call the same `start` with values
-//! of their own and a loopback listener.
+//! Every service crate has the same entry point, `start(config, listener, shutdown)`, named by
+//! its `SERVICE` ([`service::Service`]): its binary (and the lab's combined one) runs that with
+//! [`service::main`], which reads the process environment ([`config::Env::from_process`]) and
+//! binds the port; tests call the same `start` with values of their own and a loopback listener.
 
 pub mod backoff;
 pub mod config;

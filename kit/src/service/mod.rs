@@ -3,8 +3,9 @@
 //!
 //! A service crate has one entry point, `start(config, listener, shutdown)`, which wires the
 //! service (its clients, router and background tasks) and returns a [`Running`] service. Its
-//! binary's `main` passes that function to [`main`]; its tests call the same function on a
-//! loopback listener, so they run the production wiring, never a copy of it.
+//! `SERVICE` ([`Service`]) names that function; its binary and the lab's combined binary run it
+//! with [`main`], and its tests call `start` on a loopback listener, so they run the production
+//! wiring, never a copy of it.
 
 mod help;
 mod running;

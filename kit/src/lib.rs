@@ -16,8 +16,9 @@
 //!   [`labels`]: the ballot's labels the vote and result pages show;
 //! - [`server`]: serving HTTP with a header-read timeout and a connection cap, until a stop
 //!   signal ([`shutdown`]);
-//! - [`service`]: the shared `main` of every binary, including its `healthcheck` subcommand
-//!   ([`healthcheck`]), and [`service::Running`], what each service crate's `start` returns.
+//! - [`service`](mod@service): the shared `main` of every binary, including its `healthcheck`
+//!   subcommand ([`healthcheck`]), and [`service::Running`], what each service crate's `start`
+//!   returns.
 //!
 //! Every service crate has the same entry point, `start(config, listener, shutdown)`, named by
 //! its `SERVICE` ([`service::Service`]): its binary (and the lab's combined one) runs that with

@@ -1,11 +1,11 @@
 //! The Lua scripts that move messages. Each runs atomically, so a message is always in exactly
-//! one place: the queue, one processing list, or the dead letters. [`super::commands`] calls
+//! one place: the queue, one processing list, or the dead letters. `super::commands` calls
 //! them with their keys and arguments.
 
 /// Pushes the vote app's messages: ARGV holds each one up to its `seq`
 /// ([`super::VoteMessage::head`]); the script completes them with consecutive numbers from
 /// Redis's clock in microseconds, forced to grow by at least one per vote past the last `seq`
-/// handed out (KEYS[2]), and appends them all to the queue (KEYS[1]) in one RPUSH. So the order
+/// handed out (`KEYS[2]`), and appends them all to the queue (`KEYS[1]`) in one RPUSH. So the order
 /// of `seq` is the order of the queue whichever vote app replica pushed, and it keeps growing
 /// when Redis is re-created empty (a counter would restart at 1 and make new votes look older
 /// than the rows already in PostgreSQL). `%.0f` because Lua's default number format loses
@@ -24,18 +24,18 @@ redis.call('RPUSH', KEYS[1], unpack(messages))
 return first
 ";
 
-/// Moves the head of the queue (KEYS[1]) to the tail of the processing list (KEYS[2]): at most
-/// ARGV[1] messages and, past the first, ARGV[2] bytes. A message over ARGV[3] bytes never
-/// leaves Redis: it is replaced by a summary in the dead letters (KEYS[3]) with reason ARGV[5]
-/// and its first ARGV[6] bytes, printable ASCII kept and the rest shown as `?`, the shape of
+/// Moves the head of the queue (`KEYS[1]`) to the tail of the processing list (`KEYS[2]`): at most
+/// `ARGV[1]` messages and, past the first, `ARGV[2]` bytes. A message over `ARGV[3]` bytes never
+/// leaves Redis: it is replaced by a summary in the dead letters (`KEYS[3]`) with reason `ARGV[5]`
+/// and its first `ARGV[6]` bytes, printable ASCII kept and the rest shown as `?`, the shape of
 /// [`super::DeadLetter`]. The head is read in chunks that double from one
 /// message up to 64 and fall back to one after a message too large, and the call ends once
-/// ARGV[4] bytes were read: one call stays short (a few tens of ms) however big the messages
+/// `ARGV[4]` bytes were read: one call stays short (a few tens of ms) however big the messages
 /// are, since each is copied into Lua to learn its size.
 ///
 /// A message without `seq` (the original vote app's) that is a JSON object with string
 /// `voter_id` and `vote` gets one here, from the clock the vote app numbers its messages with
-/// (KEYS[4]: max(Redis time in µs, last + 1)), spliced in before its final `}`: several workers
+/// (`KEYS[4]`: max(Redis time in µs, last + 1)), spliced in before its final `}`: several workers
 /// then apply one voter's votes in the order they were taken. `%.0f` because Lua's default
 /// number format loses digits above 14.
 ///
@@ -109,8 +109,8 @@ if last_seq then redis.call('SET', KEYS[4], string.format('%.0f', last_seq)) end
 return {taken, #dead}
 "#;
 
-/// After a commit: pushes the dead letters (ARGV) to KEYS[2] and deletes the processing list
-/// KEYS[1], only if that list still exists. If it does not, another worker recovered the batch
+/// After a commit: pushes the dead letters (ARGV) to `KEYS[2]` and deletes the processing list
+/// `KEYS[1]`, only if that list still exists. If it does not, another worker recovered the batch
 /// (its messages are back in the queue, and whoever takes them dead-letters them), or this is
 /// the retry of an ack that ran but whose answer was lost: either way, pushing the letters
 /// again would duplicate them. Returns 1 when acknowledged, 0 when the list was gone.
@@ -124,7 +124,7 @@ return 1
 ";
 
 /// Puts a processing list back at the head of the queue in its original order, unless its
-/// owner's heartbeat key (KEYS[3], when given) shows the owner is alive. Returns how many
+/// owner's heartbeat key (`KEYS[3]`, when given) shows the owner is alive. Returns how many
 /// messages moved, or -1 when the owner is alive.
 pub const RETURN_TO_QUEUE: &str = r"
 if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
@@ -136,8 +136,8 @@ redis.call('DEL', KEYS[1])
 return #items
 ";
 
-/// The votes not committed yet: the length of the queue (KEYS[1]) plus that of every processing
-/// list (pattern ARGV[1]), read in one script so that a batch moving between lists (taken, or
+/// The votes not committed yet: the length of the queue (`KEYS[1]`) plus that of every processing
+/// list (pattern `ARGV[1]`), read in one script so that a batch moving between lists (taken, or
 /// recovered from a dead worker) is never missed nor counted twice. `KEYS` is fine here: it
 /// serves tests and the load generator's verification, against a Redis holding a few keys.
 pub const NOT_YET_COMMITTED: &str = r"

@@ -27,7 +27,7 @@ use crate::{healthcheck, server, shutdown, telemetry};
 
 /// A service as [`main`] runs it: its name and help, how it reads its configuration, where it
 /// listens, and its `start`. Each service crate exports one, `SERVICE`, made by
-/// [`service!`](crate::service); its own binary and the lab's combined binary both run it.
+/// [`service!`](crate::service!); its own binary and the lab's combined binary both run it.
 #[derive(Debug)]
 pub struct Service<C> {
     /// The binary's name, used in messages.

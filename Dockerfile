@@ -7,7 +7,7 @@
 #
 # Stages:
 #   planner   the build context, split into a "skeleton" (Cargo.toml/Cargo.lock of every crate
-#             with empty sources, and vendor/ when present) and the sources
+#             with empty sources) and the sources; vendor/, when present, goes straight to deps
 #   deps      compiles every dependency from the skeleton: this layer is reused as long as no
 #             manifest, Cargo.lock or vendor/ changes, so a source-only change rebuilds only the
 #             workspace's own crates
@@ -57,9 +57,10 @@ RUN set -eu; \
             mkdir -p "/skeleton/$dir/src/bin"; echo 'fn main() {}' >"/skeleton/$bin"; \
         done; \
     done; \
-    if [ -d vendor ]; then mv vendor /skeleton/vendor; fi; \
+    # vendor/ stays here, for the deps stage to copy once (empty when there is none: crates.io)
+    mkdir -p vendor; \
     rm -rf target; \
-    cp -r . /app; \
+    tar --exclude=./vendor -cf - . | tar -C /app -xf -; \
     # The legacy builder caches a COPY by the files' metadata too: with every time set to zero,
     # /skeleton and /app are the same whatever client sent the context (Compose and the docker
     # CLI pack it differently), and the stages below stay cached.
@@ -77,11 +78,12 @@ ARG BINS="--bin votelab"
 ENV CARGO_TERM_COLOR=never
 WORKDIR /src
 COPY --from=planner /skeleton/ ./
+COPY --from=planner /context/vendor/ ./vendor/
 RUN set -eu; \
     # empty build args must not reach cargo as empty settings
     [ -n "${CARGO_PROFILE_RELEASE_LTO:-}" ] || unset CARGO_PROFILE_RELEASE_LTO; \
     [ -n "${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-}" ] || unset CARGO_PROFILE_RELEASE_CODEGEN_UNITS; \
-    if [ -d vendor ]; then \
+    if [ -n "$(ls -A vendor)" ]; then \
         echo "crates: offline, from vendor/"; \
         printf '%s\n' '[source.crates-io]' 'replace-with = "vendored-sources"' '' \
             '[source.vendored-sources]' 'directory = "/src/vendor"' '' '[net]' 'offline = true' \
@@ -109,7 +111,10 @@ RUN set -eu; \
     # (the empty program of the deps stage would print nothing here)
     ln -s votelab /out/vote; \
     /out/vote --help 2>&1 | grep -q "voting page" || { echo "/out/votelab is not the real program" >&2; exit 1; }; \
-    rm /out/vote
+    rm /out/vote; \
+    # only the binary leaves this stage: committing the workspace's build output as a layer
+    # would only cost time
+    rm -rf target
 
 # ---------------------------------------------------------------------------------------------
 FROM ${DEBIAN_IMAGE} AS rootfs

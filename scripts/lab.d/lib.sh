@@ -220,7 +220,7 @@ step1_cleanup() {
     local c v
     for c in web db; do
         # only ours: containers of the walkthrough carry the label votelab.lab
-        if [ "$(docker inspect -f '{{index .Config.Labels "votelab.lab"}}' "$c" 2>/dev/null)" = 1 ]; then
+        if [ "$(docker container inspect -f '{{index .Config.Labels "votelab.lab"}}' "$c" 2>/dev/null)" = 1 ]; then
             note_volumes "$c"
             docker rm -f "$c" >/dev/null 2>&1
         fi

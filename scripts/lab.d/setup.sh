@@ -51,8 +51,8 @@ note "images: REDIS_IMAGE=$REDIS_IMAGE POSTGRES_IMAGE=$POSTGRES_IMAGE; ports on 
 # leftovers of an interrupted run
 remove_project
 for c in web db; do
-    if docker inspect "$c" >/dev/null 2>&1 &&
-        [ "$(docker inspect -f '{{index .Config.Labels "votelab.lab"}}' "$c")" != 1 ]; then
+    if docker container inspect "$c" >/dev/null 2>&1 &&
+        [ "$(docker container inspect -f '{{index .Config.Labels "votelab.lab"}}' "$c")" != 1 ]; then
         die "a container named $c exists that the lab did not create: remove it or use another engine"
     fi
 done

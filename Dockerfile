@@ -61,9 +61,9 @@ RUN set -eu; \
     mkdir -p vendor; \
     rm -rf target; \
     tar --exclude=./vendor -cf - . | tar -C /app -xf -; \
-    # The legacy builder caches a COPY by the files' metadata too: with every time set to zero,
-    # /skeleton and /app are the same whatever client sent the context (Compose and the docker
-    # CLI pack it differently), and the stages below stay cached.
+    # Compose and the docker CLI pack the context differently, so this stage may run again for
+    # the same sources: with every time set to zero, /skeleton and /app come out the same, and
+    # the stages below stay cached.
     find /skeleton /app -exec touch -h -d @0 {} +
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,10 @@ ARG DEBIAN_IMAGE=debian:bookworm-slim
 # ---------------------------------------------------------------------------------------------
 FROM ${RUST_IMAGE} AS planner
 WORKDIR /context
+# Everything from the context enters here, vendor/ included, and later stages take it with
+# COPY --from: the legacy builder keys a COPY from the context on the tar headers its client
+# wrote, which Compose and the docker CLI write differently (so `docker build` after `docker
+# compose build` would compile every dependency again), and a COPY --from on the files alone.
 COPY . .
 # /skeleton: what the dependencies depend on, nothing more (its content, not its timestamps,
 # decides whether the deps layer below is reused). /app: the sources, without vendor/.

@@ -39,9 +39,15 @@ pub fn init_tracing(env: &Env) -> Result<(), ConfigError> {
     Ok(())
 }
 
-/// The git commit the binary was built from (`build.rs`: `GIT_COMMIT`, else `git rev-parse`,
-/// else `unknown`), shown by `{service}_build_info`.
-pub const COMMIT: &str = env!("VOTELAB_COMMIT");
+/// The git commit the binary was built from, shown by `{service}_build_info`: the `GIT_COMMIT`
+/// variable at compile time (the images get it as a build argument: scripts/lab passes
+/// `git rev-parse --short=12 HEAD`), else `unknown`. Read from the environment rather than from
+/// git so that a commit rebuilds nothing: cargo recompiles kit, and all that depends on it,
+/// only when `GIT_COMMIT` changes.
+pub const COMMIT: &str = match option_env!("GIT_COMMIT") {
+    Some(commit) if !commit.is_empty() => commit,
+    _ => "unknown",
+};
 
 /// The HTTP metrics every service records ([`crate::request_metrics`], [`crate::server`]).
 pub const HTTP_REQUESTS: MetricHelp = MetricHelp::counter(

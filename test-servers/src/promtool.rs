@@ -46,10 +46,10 @@ const FAMILIES_OF_EVERY_SERVICE: [&str; 6] = [
 ];
 
 /// Fetches `url` (the `/metrics` of `service`) and returns the page, after checking that
-/// promtool finds nothing in it, that `{service}_build_info` names a version and a commit, and
-/// that the families of every service and `families` are there. A metric never recorded is
-/// absent from the page, and so unchecked: `families` names those the traffic before this call
-/// must have created. Panics with promtool's findings or what is missing.
+/// promtool finds nothing in it, that `{service}_build_info` names a version and a commit (or
+/// `unknown`), and that the families of every service and `families` are there. A metric never
+/// recorded is absent from the page, and so unchecked: `families` names those the traffic
+/// before this call must have created. Panics with promtool's findings or what is missing.
 pub async fn assert_metrics_pass_promtool(url: &str, service: &str, families: &[&str]) -> String {
     let page = get_text(url).await;
     if let Err(findings) = promtool_check_metrics(&page) {
@@ -70,11 +70,22 @@ pub async fn assert_metrics_pass_promtool(url: &str, service: &str, families: &[
         .split_once(&build_info)
         .and_then(|(_, rest)| rest.lines().next())
         .unwrap_or_else(|| panic!("{url} has no {service}_build_info:\n{page}"));
+    let commit = line
+        .split_once(r#"",commit=""#)
+        .and_then(|(_, rest)| rest.strip_suffix(r#""} 1"#));
     assert!(
-        line.contains(r#"",commit=""#) && !line.contains(r#"commit="""#) && line.ends_with("} 1"),
+        commit.is_some_and(is_commit_or_unknown),
         "{service}_build_info{{version=\"{line}"
     );
     page
+}
+
+/// Whether `commit` is what `{service}_build_info` may show: an abbreviated or full git commit
+/// (`GIT_COMMIT` when the binary was compiled, as in the images), or `unknown` (not set, as
+/// in `cargo test`).
+fn is_commit_or_unknown(commit: &str) -> bool {
+    commit == "unknown"
+        || ((7..=40).contains(&commit.len()) && commit.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -93,5 +104,15 @@ mod tests {
             "{findings}"
         );
         assert!(!findings.contains("votes_total"), "{findings}");
+    }
+
+    #[test]
+    fn build_info_shows_a_commit_or_unknown() {
+        for commit in ["unknown", "d5c758d", "d5c758d0a1b2"] {
+            assert!(is_commit_or_unknown(commit), "{commit}");
+        }
+        for commit in ["", "d5c7", "main", "d5c758d-dirty"] {
+            assert!(!is_commit_or_unknown(commit), "{commit}");
+        }
     }
 }

@@ -103,6 +103,8 @@ ARG CARGO_PROFILE_RELEASE_LTO=false
 ARG CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 ARG BINS="--bin votelab"
 COPY --from=planner /app/ ./
+# The commit /metrics shows (kit reads it at compile time); here, so a new one rebuilds no deps.
+ARG GIT_COMMIT=
 # The real sources may be older than the empty ones the deps stage compiled: make them newer,
 # or cargo would keep the empty programs.
 RUN set -eu; \

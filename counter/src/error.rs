@@ -1,6 +1,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use kit::redis_client::RedisUnavailable;
+use kit::telemetry::REDIS_ERRORS;
 
 /// Why a request could not be answered: every failure here means Redis is unavailable. The
 /// cause goes to the log; the visitor gets a short sentence and 503.
@@ -11,7 +12,7 @@ pub struct CounterError(#[from] RedisUnavailable);
 impl IntoResponse for CounterError {
     fn into_response(self) -> Response {
         tracing::warn!(error = %self, "answering 503");
-        metrics::counter!("redis_errors_total").increment(1);
+        metrics::counter!(REDIS_ERRORS.name).increment(1);
         (
             StatusCode::SERVICE_UNAVAILABLE,
             [("retry-after", "1")],

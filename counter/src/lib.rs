@@ -31,6 +31,7 @@ pub use error::CounterError;
 use axum::Router;
 use axum::routing::get;
 use kit::service::{Running, StartError};
+use kit::telemetry::REDIS_ERRORS;
 use redis::aio::ConnectionManager;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -49,6 +50,9 @@ pub fn start(
     shutdown: CancellationToken,
 ) -> Result<Running, StartError> {
     tracing::info!(redis = %config.redis.display_addr(), "counting in Redis");
+    // Its only metric beside kit's HTTP and process ones.
+    kit::describe_metrics!(&[REDIS_ERRORS]);
+    REDIS_ERRORS.start_at_zero(&[]);
     let redis = config.redis.shared_connection()?;
     Running::serve("counter", listener, app(AppState { redis }), shutdown)
 }

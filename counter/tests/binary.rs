@@ -1,10 +1,12 @@
-//! The real `counter` binary: configuration errors, JSON logs, the healthcheck subcommand, and
-//! stopping on SIGTERM (`docker stop`) or SIGINT (Ctrl-C).
+//! The real `counter` binary: configuration errors, JSON logs, the healthcheck subcommand,
+//! stopping on SIGTERM (`docker stop`) or SIGINT (Ctrl-C), and `/metrics` as Prometheus reads it.
 
 use std::time::Duration;
 
 use test_servers::http::get_text;
-use test_servers::{RedisServer, ServiceProcess, assert_config_error, free_port};
+use test_servers::{
+    RedisServer, ServiceProcess, assert_config_error, assert_metrics_pass_promtool, free_port,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_counter");
 
@@ -47,6 +49,15 @@ async fn serves_answers_healthcheck_and_exits_0_promptly_on_sigterm_and_sigint()
         assert!(took < PROMPT_STOP, "SIG{signal} took {took:?}");
         assert!(!counter.healthy(), "stopped means stopped");
     }
+}
+
+#[tokio::test]
+async fn metrics_pass_promtool_with_build_and_process_metrics() {
+    let redis = RedisServer::start().await;
+    let counter = ServiceProcess::start(BIN, "BIND_PORT", &[("REDIS_URL", redis.url())]).await;
+    get_text(&counter.url("/")).await;
+    assert_metrics_pass_promtool(&counter.url("/metrics"), "counter", &["redis_errors_total"])
+        .await;
 }
 
 /// Runs the counter with `envs` until it is healthy, stops it, and returns what it logged.

@@ -7,7 +7,8 @@
 //!   Redis connection, the PostgreSQL pool and dedicated connections, with bounded timeouts, so
 //!   a dead backend turns into a quick error instead of a hung request; [`backoff`]: an outage
 //!   logged once, retried with a capped backoff;
-//! - [`telemetry`]: `tracing` logs (`RUST_LOG`, `LOG_FORMAT=json`) and the one Prometheus recorder;
+//! - [`telemetry`]: `tracing` logs (`RUST_LOG`, `LOG_FORMAT=json`) and the one Prometheus recorder,
+//!   which serves every metric with its HELP text, the process's metrics and `{service}_build_info`;
 //! - [`http`]: `/healthz`, `/metrics`, request metrics, the 404 fallback and body limits;
 //!   [`readiness`]: `/readyz` from named checks;
 //! - [`queue`]: the wire contract between the vote app and the workers (every Redis key, the

@@ -14,6 +14,8 @@ use axum::http::Method;
 use axum::response::Response;
 use tower::{Layer, Service};
 
+use crate::telemetry::{HTTP_REQUEST_DURATION, HTTP_REQUESTS};
+
 /// Adds [`RequestMetrics`] around a service.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestMetricsLayer;
@@ -101,10 +103,10 @@ where
         let result = ready!(this.inner.poll(cx));
         if let (Ok(response), Some(route)) = (&result, this.route.take()) {
             let status = response.status().as_str().to_owned();
-            metrics::histogram!("http_request_duration_seconds", "route" => route.clone())
+            metrics::histogram!(HTTP_REQUEST_DURATION.name, "route" => route.clone())
                 .record(this.started.elapsed().as_secs_f64());
             metrics::counter!(
-                "http_requests_total",
+                HTTP_REQUESTS.name,
                 "route" => route,
                 "method" => *this.method,
                 "status" => status

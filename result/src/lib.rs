@@ -22,6 +22,7 @@ mod config;
 mod counts;
 mod routes;
 mod scores;
+mod service_metrics;
 mod watcher;
 
 pub use config::{Config, ENV_HELP};
@@ -52,6 +53,7 @@ pub fn start(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<Running, StartError> {
+    service_metrics::register();
     let (publish, scores) = watch::channel(Snapshot::UNKNOWN);
     let state = AppState {
         scores,

@@ -15,6 +15,7 @@ use tokio_stream::wrappers::WatchStream;
 
 use crate::AppState;
 use crate::scores::{ScoresJson, Snapshot};
+use crate::service_metrics::SSE_STREAMS_OPEN;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "result.html")]
@@ -58,19 +59,19 @@ pub async fn events(
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-/// One open event stream in the `sse_streams_open` gauge, for as long as it lives.
+/// One open event stream in the [`SSE_STREAMS_OPEN`] gauge, for as long as it lives.
 struct OpenStream;
 
 impl OpenStream {
     fn count() -> Self {
-        metrics::gauge!("sse_streams_open").increment(1.0);
+        metrics::gauge!(SSE_STREAMS_OPEN.name).increment(1.0);
         Self
     }
 }
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        metrics::gauge!("sse_streams_open").decrement(1.0);
+        metrics::gauge!(SSE_STREAMS_OPEN.name).decrement(1.0);
     }
 }
 

@@ -11,6 +11,7 @@ use tokio_postgres::AsyncMessage;
 use tokio_util::sync::CancellationToken;
 
 use crate::counts;
+use crate::service_metrics::POSTGRES_ERRORS;
 use crate::{Scores, Snapshot};
 
 /// Re-read this often even without a notification: tables written by the original worker
@@ -21,7 +22,7 @@ const READ_DEADLINE: Duration = Duration::from_secs(2);
 
 /// Each failed session adds one to this counter, the name dashboards know.
 const READ_ERRORS: ErrorCounter = ErrorCounter {
-    name: "postgres_errors_total",
+    name: POSTGRES_ERRORS.name,
     labels: &[],
 };
 

@@ -60,6 +60,8 @@ step1_started=1
 step1_cleanup
 
 title "build the image (compose build: one cargo build, one image every service runs)"
+# the commit every service's /metrics shows (build_info): compose passes it to the image build
+GIT_COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || true); export GIT_COMMIT
 t0=$(now_ms)
 printf '$ %s\n' "$(shown compose --profile seed build)"
 timeout 1800 "${COMPOSE[@]}" "${compose_files[@]}" --profile seed build >"$tmp/build.log" 2>&1 &

@@ -18,6 +18,12 @@ pub(crate) fn redis_server() -> PathBuf {
         })
 }
 
+pub(crate) fn promtool() -> PathBuf {
+    on_path("promtool").unwrap_or_else(|| {
+        panic!("promtool not found on PATH: install it with `apt-get install prometheus`")
+    })
+}
+
 pub(crate) fn chromedriver() -> PathBuf {
     on_path("chromedriver").unwrap_or_else(|| {
         panic!("chromedriver not found on PATH: install it with `apt-get install chromium-driver`")

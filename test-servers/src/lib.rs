@@ -24,7 +24,8 @@
 //! - PostgreSQL's `initdb` and `postgres`, on `PATH` or in `/usr/lib/postgresql/*/bin`:
 //!   `apt-get install postgresql`. When the tests run as root, PostgreSQL runs as the
 //!   `postgres` user that package creates, through `setpriv` (package `util-linux`), and
-//!   `$TMPDIR` must be traversable by that user (`/tmp` is).
+//!   `$TMPDIR` must be traversable by that user (`/tmp` is);
+//! - `promtool` on `PATH`, which checks the services' `/metrics`: `apt-get install prometheus`.
 //!
 //! A missing program makes the test panic with the package to install: tests never skip.
 //! Linux only (process liveness is read from `/proc`).
@@ -53,6 +54,7 @@ pub mod http;
 mod port;
 mod postgres_server;
 mod process;
+mod promtool;
 mod redis_server;
 pub mod results;
 mod scratch;
@@ -70,6 +72,7 @@ pub use chromedriver::{CHROMIUM_ARGS, ChromeDriver};
 pub use database::{TestDatabase, database, query_map, query_value};
 pub use port::free_port;
 pub use postgres_server::PostgresServer;
+pub use promtool::{assert_metrics_pass_promtool, promtool_check_metrics};
 pub use redis_server::RedisServer;
 pub use service::TestService;
 pub use service_process::{STARTUP_BUDGET, ServiceProcess};

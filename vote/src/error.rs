@@ -1,7 +1,9 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use kit::telemetry::REDIS_ERRORS;
 
+use crate::service_metrics::VOTES_REFUSED_CROSS_SITE;
 use crate::{CrossSite, QueueError};
 
 /// Why a vote was not confirmed. The cause goes to the log; the voter gets a page that says
@@ -58,7 +60,7 @@ impl IntoResponse for VoteError {
             VoteError::CrossSite(_) => {
                 // Whoever sends these controls how many: no WARN line for each.
                 tracing::debug!(error = %self, "vote refused");
-                metrics::counter!("votes_refused_cross_site_total").increment(1);
+                metrics::counter!(VOTES_REFUSED_CROSS_SITE.name).increment(1);
                 (
                     (
                         "Vote refused",
@@ -69,7 +71,7 @@ impl IntoResponse for VoteError {
                 )
             }
             VoteError::Queue(queue_error) => {
-                metrics::counter!("redis_errors_total").increment(1);
+                metrics::counter!(REDIS_ERRORS.name).increment(1);
                 let answer = match queue_error {
                     QueueError::Backlog => {
                         tracing::warn!(error = %self, "vote not sent");

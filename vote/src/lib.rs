@@ -17,6 +17,7 @@ mod error;
 mod origin;
 mod queue;
 mod routes;
+mod service_metrics;
 mod voter;
 
 pub use config::{Config, ENV_HELP};
@@ -48,6 +49,7 @@ pub fn start(
     shutdown: CancellationToken,
 ) -> Result<Running, StartError> {
     tracing::info!(redis = %config.redis.display_addr(), "recording votes in Redis");
+    service_metrics::register();
     let redis = config.redis.shared_connection()?;
     let state = AppState(Arc::new(Shared {
         queue: VoteQueue::start(redis.clone()),

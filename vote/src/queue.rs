@@ -16,6 +16,8 @@ use redis::aio::ConnectionManager;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use crate::service_metrics::{VOTE_BATCH_SIZE, VOTES_NOT_SENT};
+
 /// The most votes one script call carries. A call of this size runs in well under a
 /// millisecond, so it never holds up Redis's other clients for long.
 const MAX_BATCH: usize = 256;
@@ -93,14 +95,14 @@ async fn send_votes(redis: ConnectionManager, mut receiver: mpsc::Receiver<Waiti
         batch.retain(|vote: &Waiting| {
             let waited_out = vote.deadline <= now;
             if waited_out {
-                metrics::counter!("votes_not_sent_total").increment(1);
+                metrics::counter!(VOTES_NOT_SENT.name).increment(1);
             }
             !waited_out && !vote.reply.is_closed()
         });
         let Some(deadline) = batch.iter().map(|vote| vote.deadline).min() else {
             continue;
         };
-        metrics::histogram!("vote_batch_size").record(batch.len() as f64);
+        metrics::histogram!(VOTE_BATCH_SIZE.name).record(batch.len() as f64);
         let heads: Vec<&str> = batch.iter().map(|vote| vote.head.as_str()).collect();
         let pushed = redis_client::with_connection_until(deadline, &redis, |mut conn| {
             let heads = &heads;

@@ -11,6 +11,7 @@ use kit::readiness::Readiness;
 use kit::redis_client;
 use serde::Deserialize;
 
+use crate::service_metrics::VOTES_RECORDED;
 use crate::{AppState, PageSettings, VoteError, origin, voter};
 
 #[derive(Template, WebTemplate)]
@@ -72,7 +73,7 @@ pub async fn cast(
         .ok_or(VoteError::BadChoice)?;
     let voter_id = voter::voter_id(&jar).unwrap_or_else(voter::new_voter_id);
     state.0.queue.push(&voter_id, choice).await?;
-    metrics::counter!("votes_recorded_total", "vote" => choice.as_str()).increment(1);
+    metrics::counter!(VOTES_RECORDED.name, "vote" => choice.as_str()).increment(1);
     let jar = voter::remember_vote(voter::remember_voter(jar, &voter_id), choice);
     if wants_html(&headers) {
         return Ok((jar, Redirect::to("/")).into_response());

@@ -1,8 +1,11 @@
-//! The real `vote` binary: configuration errors, healthcheck, SIGTERM.
+//! The real `vote` binary: configuration errors, healthcheck, SIGTERM, `/metrics` as Prometheus
+//! reads it.
 
 use std::time::Duration;
 
-use test_servers::{RedisServer, ServiceProcess, assert_config_error};
+use test_servers::{
+    RedisServer, ServiceProcess, assert_config_error, assert_metrics_pass_promtool,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_vote");
 /// How long a stop may take before the test gives up on it.
@@ -32,4 +35,36 @@ async fn healthcheck_follows_the_process_and_sigterm_stops_it_at_once() {
     assert!(status.success(), "{status:?}");
     assert!(took < PROMPT_STOP, "took {took:?}");
     assert!(!vote.healthy());
+}
+
+#[tokio::test]
+async fn metrics_pass_promtool_and_count_votes_per_option() {
+    let redis = RedisServer::start().await;
+    let vote = ServiceProcess::start(BIN, "PORT", &[("REDIS_URL", redis.url())]).await;
+    let recorded = reqwest::Client::new()
+        .post(vote.url("/"))
+        .form(&[("vote", "b")])
+        .send()
+        .await
+        .expect("POST /");
+    assert_eq!(recorded.status(), 200);
+    let page = assert_metrics_pass_promtool(
+        &vote.url("/metrics"),
+        "vote",
+        &[
+            "votes_recorded_total",
+            "vote_batch_size",
+            "votes_not_sent_total",
+            "votes_refused_cross_site_total",
+            "redis_errors_total",
+        ],
+    )
+    .await;
+    // Both options from the start, so a dashboard shows the one nobody chose yet as 0.
+    for series in [
+        "votes_recorded_total{vote=\"a\"} 0",
+        "votes_recorded_total{vote=\"b\"} 1",
+    ] {
+        assert!(page.contains(series), "no {series}:\n{page}");
+    }
 }

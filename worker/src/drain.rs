@@ -2,7 +2,7 @@
 //! queue is empty when `EXIT_WHEN_EMPTY` is set.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use deadpool_postgres::Pool as PgPool;
 use kit::queue::DeadLetter;
@@ -131,9 +131,10 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
         let Some(changed) = retry::commit(&postgres, &plan.votes, &mut pg, &shutdown).await else {
             break;
         };
+        let committed = SystemTime::now();
         let acknowledged = retry::acknowledge(&queue, &plan.dead, &mut redis, &shutdown).await;
         let dead_lettered: &[DeadLetter] = if acknowledged { &plan.dead } else { &[] };
-        record_commit(taken, changed, &plan.votes, dead_lettered);
+        record_commit(taken, changed, &plan.votes, dead_lettered, committed);
     }
 
     housekeeping_stop.cancel();

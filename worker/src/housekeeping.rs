@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::orphans::MissingOwners;
 use crate::queue::Queue;
+use crate::service_metrics::QUEUE_DEPTH;
 
 /// Runs every TTL/3 (at once at start, then regularly) until `stop`.
 pub async fn housekeep(queue: Arc<Queue>, ttl: Duration, stop: CancellationToken) {
@@ -25,7 +26,7 @@ pub async fn housekeep(queue: Arc<Queue>, ttl: Duration, stop: CancellationToken
         let _ = queue.beat(ttl).await;
         let _ = recover_orphans(&queue, &mut missing).await;
         if let Ok(depth) = queue.depth().await {
-            metrics::gauge!("worker_queue_depth").set(depth as f64);
+            metrics::gauge!(QUEUE_DEPTH.name).set(depth as f64);
         }
     }
 }

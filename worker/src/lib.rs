@@ -45,6 +45,7 @@ mod queue;
 #[cfg(test)]
 mod queue_tests;
 mod retry;
+mod service_metrics;
 
 pub use config::{Config, ENV_HELP};
 
@@ -66,6 +67,7 @@ pub fn start(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<Running, StartError> {
+    service_metrics::register();
     let redis = config.redis.shared_connection()?;
     let postgres = config.postgres.pool(POSTGRES_POOL_SIZE)?;
     let state = health::AppState {

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::apply;
 use crate::queue::Queue;
+use crate::service_metrics::BACKEND_ERRORS;
 
 /// A transaction that has not finished by then is abandoned and retried; retrying is safe
 /// because applying a batch twice gives the same table.
@@ -36,11 +37,11 @@ enum DatabaseError {
 /// Votes wait in Redis whichever backend is down: an outage loses nothing.
 const WHILE_DOWN: &str = "retrying with backoff, votes are kept";
 const REDIS_ERRORS: ErrorCounter = ErrorCounter {
-    name: "worker_backend_errors_total",
+    name: BACKEND_ERRORS.name,
     labels: &[("backend", "redis")],
 };
 const POSTGRES_ERRORS: ErrorCounter = ErrorCounter {
-    name: "worker_backend_errors_total",
+    name: BACKEND_ERRORS.name,
     labels: &[("backend", "postgres")],
 };
 

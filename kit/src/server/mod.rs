@@ -31,6 +31,10 @@ use tower::ServiceExt;
 
 use activity::{Activity, TrackedBody};
 
+use crate::telemetry::{
+    HTTP_ACCEPT_ERRORS, HTTP_CONNECTION_CAP_REACHED, HTTP_IDLE_CONNECTIONS_CLOSED,
+};
+
 /// How long requests in progress may take to finish after a stop signal before the server
 /// returns anyway; well under Docker's 10 s grace period.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
@@ -81,7 +85,7 @@ pub async fn serve_with(
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(e) => {
-                    metrics::counter!("http_accept_errors_total").increment(1);
+                    metrics::counter!(HTTP_ACCEPT_ERRORS.name).increment(1);
                     tracing::warn!(error = %e, "cannot accept a connection");
                     tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
                     continue;
@@ -133,7 +137,7 @@ async fn reserve_room(
         // qualifies then.
         let cutoff = Instant::now().checked_sub(limits.idle_grace);
         make_room.send_replace(cutoff.unwrap_or_else(Instant::now));
-        metrics::counter!("http_connection_cap_reached_total").increment(1);
+        metrics::counter!(HTTP_CONNECTION_CAP_REACHED.name).increment(1);
         tokio::select! {
             permit = room.clone().acquire_owned() => {
                 return permit.ok();
@@ -182,7 +186,7 @@ async fn serve_connection(
             changed = make_room.changed(), if !stopping => {
                 let cutoff = *make_room.borrow_and_update();
                 if changed.is_err() || activity.is_idle_since(cutoff) {
-                    metrics::counter!("http_idle_connections_closed_total").increment(1);
+                    metrics::counter!(HTTP_IDLE_CONNECTIONS_CLOSED.name).increment(1);
                     return;
                 }
             }

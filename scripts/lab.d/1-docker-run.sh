@@ -6,9 +6,10 @@
 
 title "1. the course's walkthrough: docker run on a user network"
 IMG=$IMAGE_PREFIX/counter:$IMAGE_TAG
-# The course's own build command; its stages are the compose build's, so it is cached.
+# The course's own build command; its stages are the compose build's, so it is cached (with
+# the same GIT_COMMIT as that build, exported by setup: a bare --build-arg takes it from there).
 t0=$(now_ms)
-run docker build -q -t "$IMG" . || die "docker build -t counter ."
+run docker build --build-arg GIT_COMMIT -q -t "$IMG" . || die "docker build -t counter ."
 note "built in $(secs_since "$t0") s (the stages before the last are the compose build's)"
 check "the counter image: non-root, exec-form ENTRYPOINT, HEALTHCHECK through 'counter healthcheck'" eq \
     "$(docker image inspect -f '{{.Config.User}} {{json .Config.Entrypoint}} {{json .Config.Healthcheck.Test}}' "$IMG")" \

@@ -1,4 +1,5 @@
 use kit::config::{ConfigError, Env};
+use kit::language::LanguageChoice;
 use kit::redis_client::RedisSettings;
 
 /// The environment variables read here, as a Markdown table: the crate's documentation and
@@ -10,6 +11,7 @@ pub const ENV_HELP: &str = include_str!("env.md");
 pub struct Config {
     pub redis: RedisSettings,
     pub port: u16,
+    pub language: LanguageChoice,
 }
 
 impl Config {
@@ -17,6 +19,7 @@ impl Config {
         Ok(Self {
             redis: RedisSettings::from_env(env, "localhost")?,
             port: env.port_or("BIND_PORT", 5000)?,
+            language: LanguageChoice::from_env(env)?,
         })
     }
 }

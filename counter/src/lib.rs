@@ -2,7 +2,8 @@
 //!
 //! A drop-in replacement for the Docker course's Flask visit counter: every `GET /` increments
 //! the Redis key `hits` and answers `Hello from Redis! I have been seen N times.` as plain text
-//! (a browser asking for HTML gets the same sentence on a small page).
+//! (a browser asking for HTML gets the same sentence on a small page, in Spanish when it
+//! prefers Spanish).
 //!
 //! Run it against a local Redis:
 //!
@@ -30,6 +31,7 @@ pub use error::CounterError;
 
 use axum::Router;
 use axum::routing::get;
+use kit::language::LanguageChoice;
 use kit::service::{Running, StartError};
 use kit::telemetry::REDIS_ERRORS;
 use redis::aio::ConnectionManager;
@@ -54,18 +56,25 @@ pub fn start(
     kit::describe_metrics!(&[REDIS_ERRORS]);
     REDIS_ERRORS.start_at_zero(&[]);
     let redis = config.redis.shared_connection()?;
-    Running::serve("counter", listener, app(AppState { redis }), shutdown)
+    let state = AppState {
+        redis,
+        language: config.language,
+    };
+    Running::serve("counter", listener, app(state), shutdown)
 }
 
 /// What the handlers share.
 #[derive(Clone)]
 struct AppState {
     redis: ConnectionManager,
+    language: LanguageChoice,
 }
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("language", &self.language)
+            .finish_non_exhaustive()
     }
 }
 

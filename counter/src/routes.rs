@@ -3,6 +3,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use kit::language::Language;
 use kit::readiness::Readiness;
 use kit::redis_client;
 
@@ -11,12 +12,34 @@ use crate::{AppState, CounterError, HITS_KEY};
 #[derive(Template, WebTemplate)]
 #[template(path = "counter.html")]
 struct CounterPage {
+    lang: &'static str,
+    title: &'static str,
     sentence: String,
     count: i64,
 }
 
+/// The Flask app's sentence: the plain-text answer, byte for byte, in every language.
 pub fn sentence(count: i64) -> String {
     format!("Hello from Redis! I have been seen {count} times.")
+}
+
+impl CounterPage {
+    /// The page a browser gets, in its language.
+    fn new(language: Language, count: i64) -> Self {
+        let (title, sentence) = language.pick(
+            ("Visit counter", sentence(count)),
+            (
+                "Contador de visitas",
+                format!("¡Hola desde Redis! Me han visto {count} veces."),
+            ),
+        );
+        Self {
+            lang: language.tag(),
+            title,
+            sentence,
+            count,
+        }
+    }
 }
 
 /// INCR returns the new value atomically, so concurrent visitors each get their own number.
@@ -35,13 +58,15 @@ pub async fn count_visit(
         },
     )
     .await?;
-    let sentence = sentence(count);
     if wants_html(&headers) {
-        Ok(CounterPage { sentence, count }.into_response())
+        let language = state.language.for_request(&headers);
+        Ok(state
+            .language
+            .mark(CounterPage::new(language, count).into_response()))
     } else {
         Ok((
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            sentence,
+            sentence(count),
         )
             .into_response())
     }

@@ -4,14 +4,21 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use counter::Config;
 use kit::config::Env;
-use test_servers::http::with_host;
+use test_servers::http::{LANGUAGE_CASES, assert_page_in, page_request, with_host};
 use test_servers::{RedisServer, TestService};
 
 async fn counter_for(redis: &RedisServer) -> TestService {
-    let env = Env::from_pairs([
+    counter_with(redis, &[]).await
+}
+
+/// The counter on `redis` with `extra` settings.
+async fn counter_with(redis: &RedisServer, extra: &[(&str, &str)]) -> TestService {
+    let pairs = [
         ("REDIS_HOST", redis.host().to_owned()),
         ("REDIS_PORT", redis.port().to_string()),
-    ]);
+    ];
+    let extra = extra.iter().map(|&(k, v)| (k, v.to_owned()));
+    let env = Env::from_pairs(pairs.into_iter().chain(extra));
     let config = Config::from_env(&env).expect("valid config");
     TestService::start(|listener, shutdown| counter::start(config, listener, shutdown))
 }
@@ -76,6 +83,35 @@ async fn a_browser_gets_an_html_page_with_the_same_sentence() {
         "{body}"
     );
     assert!(body.starts_with("<!doctype html>"));
+}
+
+#[tokio::test]
+async fn the_html_page_speaks_the_browsers_language_and_curl_still_gets_the_flask_sentence() {
+    let redis = RedisServer::start().await;
+    let app = counter_for(&redis).await;
+    for (n, &(accept_language, lang)) in (1..).zip(LANGUAGE_CASES) {
+        let sentence = if lang == "es" {
+            format!("¡Hola desde Redis! Me han visto {n} veces.")
+        } else {
+            format!("Hello from Redis! I have been seen {n} times.")
+        };
+        let page = app.send(page_request("/", accept_language)).await;
+        assert_page_in(&page, lang, &sentence, true);
+    }
+    let plain = Request::get("/")
+        .header(header::ACCEPT_LANGUAGE, "es")
+        .body(Body::empty())
+        .expect("request");
+    let (_, _, body) = send(&app, plain).await;
+    let n = LANGUAGE_CASES.len() + 1;
+    assert_eq!(
+        body,
+        format!("Hello from Redis! I have been seen {n} times.")
+    );
+
+    let fixed = counter_with(&redis, &[("LAB_LANGUAGE", "es")]).await;
+    let page = fixed.send(page_request("/", Some("en"))).await;
+    assert_page_in(&page, "es", "Contador de visitas", false);
 }
 
 #[tokio::test]

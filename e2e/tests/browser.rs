@@ -8,13 +8,24 @@ use std::time::{Duration, Instant};
 
 use kit::service::Running;
 use test_lab::Lab;
-use test_servers::{CHROMIUM_ARGS, ChromeDriver, TestService, wait_until};
+use test_servers::{CHROMIUM_ARGS, ChromeDriver, TestService, free_port, wait_until};
 use thirtyfour::prelude::*;
 
 const SHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/e2e-screenshots");
 
-/// A browser session of its own, with JavaScript on or off.
+/// A browser session of its own, with JavaScript on or off, in English.
 async fn browser(driver: &ChromeDriver, profile: &str, javascript: bool) -> WebDriver {
+    browser_in(driver, profile, javascript, "en-US,en").await
+}
+
+/// A browser session whose `Accept-Language` is `languages`: set through Chromium's
+/// `intl.accept_languages` preference, since WebDriver cannot set request headers.
+async fn browser_in(
+    driver: &ChromeDriver,
+    profile: &str,
+    javascript: bool,
+    languages: &str,
+) -> WebDriver {
     let mut caps = DesiredCapabilities::chrome();
     caps.set_binary(&driver.chromium().to_string_lossy())
         .expect("binary");
@@ -26,13 +37,11 @@ async fn browser(driver: &ChromeDriver, profile: &str, javascript: bool) -> WebD
         driver.profile_dir(profile).display()
     ))
     .expect("profile");
+    let mut prefs = serde_json::json!({ "intl.accept_languages": languages });
     if !javascript {
-        caps.add_experimental_option(
-            "prefs",
-            serde_json::json!({ "profile.managed_default_content_settings.javascript": 2 }),
-        )
-        .expect("prefs");
+        prefs["profile.managed_default_content_settings.javascript"] = serde_json::json!(2);
     }
+    caps.add_experimental_option("prefs", prefs).expect("prefs");
     WebDriver::new(driver.url(), caps)
         .await
         .expect("a Chromium session")
@@ -145,6 +154,13 @@ async fn the_result_page_follows_votes_live_without_reloading() {
     })
     .await;
     assert_eq!(text(&browser, "#total").await, "No votes yet");
+    // No votes is not a tie: no 50/50.
+    assert_eq!(text(&browser, "#a-percent").await, "–");
+    assert_eq!(
+        attr(&browser, "#a-bar", "value").await.as_deref(),
+        Some("0")
+    );
+    assert_eq!(text(&browser, "#live").await, "Live");
     assert_styled(&browser).await;
     screenshot(&browser, "result-empty").await;
     let result_window = browser.window().await.expect("window");
@@ -391,5 +407,121 @@ async fn the_counter_page_counts_in_a_browser() {
     assert_styled(&browser).await;
     screenshot(&browser, "counter").await;
     browser.quit().await.expect("quit");
+    lab.stop().await;
+}
+
+/// What each language's pages must show.
+struct Sentences {
+    lang: &'static str,
+    accept_language: &'static str,
+    choose_one: &'static str,
+    recorded: &'static str,
+    no_votes: &'static str,
+    /// The total once this language's browser has voted, after the Spanish one.
+    total_after: &'static str,
+    live: &'static str,
+    waiting: &'static str,
+}
+
+const SPANISH: Sentences = Sentences {
+    lang: "es",
+    accept_language: "es-AR,es",
+    choose_one: "Elige una opción",
+    recorded: "Tu voto por Cats quedó registrado.",
+    no_votes: "Todavía no hay votos",
+    total_after: "1 voto",
+    live: "En vivo",
+    waiting: "Esperando a la base de datos…",
+};
+
+const ENGLISH: Sentences = Sentences {
+    lang: "en",
+    accept_language: "en-US,en",
+    choose_one: "Choose one",
+    recorded: "Your vote for Cats is recorded.",
+    no_votes: "No votes yet",
+    total_after: "2 votes",
+    live: "Live",
+    waiting: "Waiting for the database…",
+};
+
+/// A result app whose database never answers: its scores stay stale from the start.
+fn result_without_database() -> TestService {
+    let url = format!("postgres://postgres@127.0.0.1:{}/postgres", free_port());
+    let env = kit::config::Env::from_pairs([("DATABASE_URL", url)]);
+    let config = result::Config::from_env(&env).expect("result config");
+    TestService::start(|listener, shutdown| result::start(config, listener, shutdown))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_follow_the_browsers_language_spanish_or_english() {
+    let lab = Lab::start(1).await;
+    let stale = result_without_database();
+    let driver = ChromeDriver::start().await;
+    for (votes_before, want) in [(0, &SPANISH), (1, &ENGLISH)] {
+        let lang = want.lang;
+        let browser = browser_in(&driver, lang, true, want.accept_language).await;
+
+        browser.goto(lab.vote.url("/")).await.expect("open vote");
+        assert_eq!(attr(&browser, "html", "lang").await.as_deref(), Some(lang));
+        assert_eq!(text(&browser, "legend").await, want.choose_one);
+        assert_eq!(
+            text(&browser, "h1").await,
+            "Cats vs Dogs!",
+            "labels stay as set"
+        );
+        screenshot(&browser, &format!("vote-{lang}")).await;
+
+        browser
+            .goto(lab.result.url("/"))
+            .await
+            .expect("open result");
+        assert_eq!(attr(&browser, "html", "lang").await.as_deref(), Some(lang));
+        if votes_before == 0 {
+            wait_for_text(&browser, "#live", want.live, Duration::from_secs(10)).await;
+            assert_eq!(text(&browser, "#total").await, want.no_votes);
+            assert_eq!(text(&browser, "#b-percent").await, "–");
+        }
+
+        browser.goto(lab.vote.url("/")).await.expect("open vote");
+        click(&browser, "button[value=a]").await;
+        wait_for_text(&browser, ".recorded", want.recorded, Duration::from_secs(5)).await;
+        screenshot(&browser, &format!("vote-recorded-{lang}")).await;
+
+        browser
+            .goto(lab.result.url("/"))
+            .await
+            .expect("open result");
+        wait_for_text(&browser, "#live", want.live, Duration::from_secs(10)).await;
+        wait_for_text(
+            &browser,
+            "#total",
+            want.total_after,
+            Duration::from_secs(10),
+        )
+        .await;
+        assert_eq!(text(&browser, "#a-percent").await, "100%");
+        screenshot(&browser, &format!("result-{lang}")).await;
+
+        // Stale scores: the warning shows, and the indicator does not also say "Live".
+        browser
+            .goto(stale.url("/"))
+            .await
+            .expect("open stale result");
+        wait_until(Duration::from_secs(10), || async {
+            attr(&browser, "#live", "data-state").await.as_deref() == Some("waiting")
+        })
+        .await;
+        assert_eq!(text(&browser, "#live").await, want.waiting);
+        assert!(
+            !text(&browser, "#stale").await.is_empty(),
+            "the stale warning is hidden"
+        );
+        assert_eq!(text(&browser, "#total").await, want.no_votes);
+        assert_eq!(text(&browser, "#a-percent").await, "–");
+        screenshot(&browser, &format!("result-stale-{lang}")).await;
+        browser.quit().await.expect("quit");
+    }
+    stale.stop().await;
     lab.stop().await;
 }

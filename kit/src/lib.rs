@@ -14,7 +14,8 @@
 //! - [`queue`]: the wire contract between the vote app and the workers (every Redis key, the
 //!   message, the dead letters, the Lua scripts; the calls need feature `redis`);
 //!   [`schema`] (feature `postgres`): the PostgreSQL tables the worker and the result app share;
-//!   [`labels`]: the ballot's labels the vote and result pages show;
+//!   [`labels`]: the ballot's labels the vote and result pages show; [`language`]: the
+//!   language of each page (`Accept-Language`, or `LAB_LANGUAGE` for the whole lab);
 //! - [`server`]: serving HTTP with a header-read timeout and a connection cap, until a stop
 //!   signal ([`shutdown`]);
 //! - [`service`](mod@service): the shared `main` of every binary, including its `healthcheck`
@@ -32,6 +33,7 @@ pub mod healthcheck;
 pub mod host_check;
 pub mod http;
 pub mod labels;
+pub mod language;
 #[cfg(feature = "postgres")]
 pub mod postgres_client;
 pub mod queue;

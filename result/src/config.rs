@@ -1,5 +1,6 @@
 use kit::config::{ConfigError, Env};
 use kit::labels::Labels;
+use kit::language::LanguageChoice;
 use kit::postgres_client::PgSettings;
 
 /// The environment variables read here, as a Markdown table: the crate's documentation and
@@ -12,6 +13,7 @@ pub struct Config {
     pub postgres: PgSettings,
     pub port: u16,
     pub labels: Labels,
+    pub language: LanguageChoice,
 }
 
 impl Config {
@@ -20,6 +22,7 @@ impl Config {
             postgres: PgSettings::from_env(env)?.with_application_name("result"),
             port: env.port_or("PORT", 80)?,
             labels: Labels::from_env(env),
+            language: LanguageChoice::from_env(env)?,
         })
     }
 }

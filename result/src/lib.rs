@@ -23,6 +23,7 @@ mod counts;
 mod routes;
 mod scores;
 mod service_metrics;
+mod text;
 mod watcher;
 
 pub use config::{Config, ENV_HELP};
@@ -36,6 +37,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use kit::labels::Labels;
+use kit::language::LanguageChoice;
 use kit::service::{Running, StartError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -58,6 +60,7 @@ pub fn start(
     let state = AppState {
         scores,
         labels: Arc::new(config.labels),
+        language: config.language,
         shutdown: shutdown.clone(),
     };
     tracing::info!(postgres = %config.postgres.display_addr(), "reading scores from PostgreSQL");
@@ -73,6 +76,7 @@ pub fn start(
 struct AppState {
     scores: watch::Receiver<Snapshot>,
     labels: Arc<Labels>,
+    language: LanguageChoice,
     /// Ends the event streams, which would otherwise keep graceful shutdown waiting forever.
     shutdown: CancellationToken,
 }

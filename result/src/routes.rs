@@ -5,33 +5,73 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt};
 use kit::labels::Labels;
+use kit::language::Language;
 use kit::readiness::Readiness;
 use tokio_stream::wrappers::WatchStream;
 
 use crate::AppState;
 use crate::scores::{ScoresJson, Snapshot};
 use crate::service_metrics::SSE_STREAMS_OPEN;
+use crate::text::{Text, text};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "result.html")]
 struct ResultPage<'a> {
+    lang: &'static str,
+    t: &'static Text,
     labels: &'a Labels,
-    scores: ScoresJson,
+    /// "67%", or "–" for both with no votes: 50/50 would read as a tie.
+    a_percent: String,
+    b_percent: String,
+    /// The bars' values: empty with no votes.
+    a_value: i64,
+    b_value: i64,
+    total: String,
+    stale: bool,
 }
 
-/// The results, complete without JavaScript.
-pub async fn page(State(state): State<AppState>) -> Response {
-    let snapshot = *state.scores.borrow();
-    ResultPage {
-        labels: &state.labels,
-        scores: snapshot.into(),
+impl<'a> ResultPage<'a> {
+    fn new(language: Language, labels: &'a Labels, snapshot: Snapshot) -> Self {
+        let Snapshot { scores, stale } = snapshot;
+        let t = text(language);
+        let (a, b) = if scores.total() > 0 {
+            scores.percents()
+        } else {
+            (0, 0)
+        };
+        let shown = |percent: i64| {
+            if scores.total() > 0 {
+                format!("{percent}%")
+            } else {
+                "–".to_owned()
+            }
+        };
+        Self {
+            lang: language.tag(),
+            t,
+            labels,
+            a_percent: shown(a),
+            b_percent: shown(b),
+            a_value: a,
+            b_value: b,
+            total: t.total(scores),
+            stale,
+        }
     }
-    .into_response()
+}
+
+/// The results, complete without JavaScript, in the viewer's language.
+pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let snapshot = *state.scores.borrow();
+    let language = state.language.for_request(&headers);
+    state
+        .language
+        .mark(ResultPage::new(language, &state.labels, snapshot).into_response())
 }
 
 pub async fn api(State(state): State<AppState>) -> Json<ScoresJson> {

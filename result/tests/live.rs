@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use kit::config::Env;
 use result::Config;
-use test_servers::http::get_text;
+use test_servers::http::{LANGUAGE_CASES, assert_page_in, get_text, page_request};
 use test_servers::results::{self, Results};
 use test_servers::sse::EventReader;
 use test_servers::{PostgresServer, TestService, database, wait_until};
@@ -47,6 +47,17 @@ async fn page(result: &TestService) -> String {
     get_text(&result.url("/")).await
 }
 
+/// The table the original worker writes, holding 2 votes for a and 1 for b.
+async fn original_table_with_votes(client: &tokio_postgres::Client) {
+    client
+        .batch_execute(
+            "CREATE TABLE votes (id VARCHAR(255) NOT NULL UNIQUE, vote VARCHAR(255) NOT NULL);
+             INSERT INTO votes VALUES ('1', 'a'), ('2', 'a'), ('3', 'b');",
+        )
+        .await
+        .expect("original table");
+}
+
 /// Asserts that less than `limit` has passed since `since`.
 fn assert_within(since: Instant, limit: Duration, what: &str) {
     let took = since.elapsed();
@@ -64,19 +75,46 @@ async fn before_any_table_exists_it_shows_no_votes_yet() {
     let page = page(&result).await;
     assert!(page.contains("No votes yet"), "{page}");
     assert!(page.contains("Cats") && page.contains("Dogs"));
+    // 50/50 would read as a tie: the bars stay empty, the percentages blank.
+    assert!(!page.contains("50%"), "{page}");
+    assert!(page.contains(r#"id="a-bar" max="100" value="0""#), "{page}");
+}
+
+#[tokio::test]
+async fn the_page_speaks_the_browsers_language_or_lab_language_the_api_stays_english() {
+    let db = database().await;
+    let client = db.client().await;
+    original_table_with_votes(&client).await;
+    let result = start_result(&db.url(), &[("OPTION_A", "Té"), ("OPTION_B", "Café")]);
+    wait_until(UPDATE_BUDGET, || async { api(&result).await.total == 3 }).await;
+    for &(accept_language, lang) in LANGUAGE_CASES {
+        let (total, live) = if lang == "es" {
+            (r#">3 votos<"#, r#"data-live="En vivo""#)
+        } else {
+            (r#">3 votes<"#, r#"data-live="Live""#)
+        };
+        let page = result.send(page_request("/", accept_language)).await;
+        assert_page_in(&page, lang, total, true);
+        assert_page_in(&page, lang, live, true);
+        assert!(page.body.contains("Té vs Café"), "labels stay as set");
+    }
+    let api = result.send(page_request("/api/results", Some("es"))).await;
+    assert!(
+        api.body.contains(r#""total_text":"3 votes""#),
+        "{}",
+        api.body
+    );
+
+    let fixed = start_result(&db.url(), &[("LAB_LANGUAGE", "es")]);
+    let page = fixed.send(page_request("/", Some("en"))).await;
+    assert_page_in(&page, "es", "Sin actualización en vivo", false);
 }
 
 #[tokio::test]
 async fn reads_a_table_written_by_the_original_worker_with_our_labels() {
     let db = database().await;
     let client = db.client().await;
-    client
-        .batch_execute(
-            "CREATE TABLE votes (id VARCHAR(255) NOT NULL UNIQUE, vote VARCHAR(255) NOT NULL);
-             INSERT INTO votes VALUES ('1', 'a'), ('2', 'a'), ('3', 'b');",
-        )
-        .await
-        .expect("original table");
+    original_table_with_votes(&client).await;
     let result = start_result(&db.url(), &[("OPTION_A", "Tea"), ("OPTION_B", "Coffee")]);
     wait_until(UPDATE_BUDGET, || async { api(&result).await.total == 3 }).await;
     let scores = api(&result).await;

@@ -109,3 +109,53 @@ pub fn metric_total(metrics: &str, name: &str) -> f64 {
         .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
+
+/// `Accept-Language` headers as browsers send them, and the `<html lang>` of the page each
+/// must get: Spanish for any Spanish preferred, English for the rest.
+pub const LANGUAGE_CASES: &[(Option<&str>, &str)] = &[
+    (Some("es"), "es"),
+    (Some("es-AR;q=0.9"), "es"),
+    (Some("es-AR,es;q=0.9,en;q=0.8"), "es"),
+    (Some("en-US,en;q=0.9,es;q=0.8"), "en"),
+    (Some("en"), "en"),
+    (Some("fr"), "en"),
+    (None, "en"),
+];
+
+/// A browser's `GET path`, asking for HTML, with `Accept-Language` when given.
+pub fn page_request(path: &str, accept_language: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(path).header(
+        header::ACCEPT,
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    );
+    if let Some(languages) = accept_language {
+        request = request.header(header::ACCEPT_LANGUAGE, languages);
+    }
+    request.body(Body::empty()).expect("request")
+}
+
+/// Asserts that `page` is an HTML page in `lang` (`<html lang>`) holding `text`, marked
+/// `Vary: Accept-Language` when its language was `negotiated` (not fixed by `LAB_LANGUAGE`).
+pub fn assert_page_in(page: &Answer, lang: &str, text: &str, negotiated: bool) {
+    assert!(
+        page.body.contains(&format!(r#"<html lang="{lang}">"#)),
+        "not a page in {lang}: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains(text),
+        "{text:?} missing in {}",
+        page.body
+    );
+    let varies = page.headers.get_all(header::VARY).iter().any(|value| {
+        value
+            .to_str()
+            .is_ok_and(|v| v.eq_ignore_ascii_case("accept-language"))
+    });
+    assert_eq!(
+        varies,
+        negotiated,
+        "Vary: {:?}",
+        page.headers.get_all(header::VARY)
+    );
+}

@@ -1,5 +1,6 @@
 use kit::config::{ConfigError, Env};
 use kit::labels::Labels;
+use kit::language::LanguageChoice;
 use kit::redis_client::RedisSettings;
 
 use crate::PageSettings;
@@ -40,6 +41,7 @@ impl Config {
                 labels: Labels::from_env(env),
                 hostname: env.string_or("HOSTNAME", "unknown"),
                 result_url,
+                language: LanguageChoice::from_env(env)?,
             },
             trusted_origins,
         })

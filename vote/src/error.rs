@@ -1,9 +1,11 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use kit::language::Language;
 use kit::telemetry::REDIS_ERRORS;
 
 use crate::service_metrics::VOTES_REFUSED_CROSS_SITE;
+use crate::text::{Problem, Text, text};
 use crate::{CrossSite, QueueError};
 
 /// Why a vote was not confirmed. The cause goes to the log; the voter gets a page that says
@@ -22,72 +24,47 @@ pub enum VoteError {
 
 #[derive(Template)]
 #[template(path = "problem.html")]
-struct ProblemPage<'a> {
-    title: &'a str,
-    sentence: &'a str,
+struct ProblemPage {
+    lang: &'static str,
+    t: &'static Text,
+    problem: Problem,
 }
 
-/// Only a vote that was never sent is known not to be recorded. A Redis error or timeout may
-/// come after Redis ran the command: then the vote is in the queue.
-const UNCONFIRMED: (&str, &str) = (
-    "Your vote may not have been recorded",
-    "The vote queue did not confirm your vote in time, so it may not have been recorded. \
-     Voting again is safe: only your last vote counts.",
-);
-
-const NOT_SENT: (&str, &str) = (
-    "Your vote was not recorded",
-    "The vote queue is too slow right now, so your vote was not sent. Please try again in a moment.",
-);
-
-impl IntoResponse for VoteError {
-    fn into_response(self) -> Response {
-        let ((title, sentence), status) = match &self {
-            VoteError::BadChoice => (
-                (
-                    "Please choose an option",
-                    "The form must send vote=a or vote=b. Nothing was recorded.",
-                ),
-                StatusCode::BAD_REQUEST,
-            ),
-            VoteError::TooLarge => (
-                (
-                    "That form is too large",
-                    "A vote is a few bytes: vote=a or vote=b. Nothing was recorded.",
-                ),
-                StatusCode::PAYLOAD_TOO_LARGE,
-            ),
+impl VoteError {
+    /// The page that tells the voter, in `language`.
+    pub fn page(self, language: Language) -> Response {
+        let t = text(language);
+        let (problem, status) = match &self {
+            VoteError::BadChoice => (t.bad_choice, StatusCode::BAD_REQUEST),
+            VoteError::TooLarge => (t.too_large, StatusCode::PAYLOAD_TOO_LARGE),
             VoteError::CrossSite(_) => {
                 // Whoever sends these controls how many: no WARN line for each.
                 tracing::debug!(error = %self, "vote refused");
                 metrics::counter!(VOTES_REFUSED_CROSS_SITE.name).increment(1);
-                (
-                    (
-                        "Vote refused",
-                        "This vote was sent by a form on another site, so it was not recorded. \
-                         To vote, use the ballot on this site.",
-                    ),
-                    StatusCode::FORBIDDEN,
-                )
+                (t.cross_site, StatusCode::FORBIDDEN)
             }
             VoteError::Queue(queue_error) => {
                 metrics::counter!(REDIS_ERRORS.name).increment(1);
-                let answer = match queue_error {
+                let problem = match queue_error {
                     QueueError::Backlog => {
                         tracing::warn!(error = %self, "vote not sent");
-                        NOT_SENT
+                        t.not_sent
                     }
                     QueueError::Redis(_) => {
                         tracing::warn!(error = %self, "vote not confirmed");
-                        UNCONFIRMED
+                        t.unconfirmed
                     }
                 };
-                (answer, StatusCode::SERVICE_UNAVAILABLE)
+                (problem, StatusCode::SERVICE_UNAVAILABLE)
             }
         };
-        let page = ProblemPage { title, sentence }
-            .render()
-            .unwrap_or_else(|_| sentence.to_owned());
+        let page = ProblemPage {
+            lang: language.tag(),
+            t,
+            problem,
+        }
+        .render()
+        .unwrap_or_else(|_| problem.sentence.to_owned());
         let mut response = (status, Html(page)).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
@@ -95,5 +72,12 @@ impl IntoResponse for VoteError {
                 .insert("retry-after", axum::http::HeaderValue::from_static("2"));
         }
         response
+    }
+}
+
+/// In English: what answers where no request's language is known.
+impl IntoResponse for VoteError {
+    fn into_response(self) -> Response {
+        self.page(Language::English)
     }
 }

@@ -18,6 +18,7 @@ mod origin;
 mod queue;
 mod routes;
 mod service_metrics;
+mod text;
 mod voter;
 
 pub use config::{Config, ENV_HELP};
@@ -33,6 +34,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use kit::language::LanguageChoice;
 use kit::service::{Running, StartError};
 use redis::aio::ConnectionManager;
 use tokio::net::TcpListener;
@@ -77,6 +79,7 @@ pub struct PageSettings {
     pub labels: Labels,
     pub hostname: String,
     pub result_url: Option<String>,
+    pub language: LanguageChoice,
 }
 
 impl std::fmt::Debug for AppState {

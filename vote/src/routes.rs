@@ -12,11 +12,14 @@ use kit::redis_client;
 use serde::Deserialize;
 
 use crate::service_metrics::VOTES_RECORDED;
+use crate::text::{Text, text};
 use crate::{AppState, PageSettings, VoteError, origin, voter};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "vote.html")]
 struct VotePage<'a> {
+    lang: &'static str,
+    t: &'static Text,
     page: &'a PageSettings,
     chosen: Option<Choice>,
 }
@@ -28,20 +31,26 @@ impl VotePage<'_> {
 }
 
 /// The ballot, with the voter's last choice marked. Works without Redis: only voting needs it.
-pub async fn show(State(state): State<AppState>, jar: CookieJar) -> Response {
+pub async fn show(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar) -> Response {
+    let languages = state.0.page.language;
+    let language = languages.for_request(&headers);
     let jar = match voter::voter_id(&jar) {
         Some(_) => jar,
         None => voter::remember_voter(jar, &voter::new_voter_id()),
     };
     let chosen = voter::last_vote(&jar);
-    (
-        jar,
-        VotePage {
-            page: &state.0.page,
-            chosen,
-        },
+    languages.mark(
+        (
+            jar,
+            VotePage {
+                lang: language.tag(),
+                t: text(language),
+                page: &state.0.page,
+                chosen,
+            },
+        )
+            .into_response(),
     )
-        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -51,14 +60,28 @@ pub struct VoteForm {
 
 /// Records a vote, then sends a browser back to the ballot (303), so reloading the page shows
 /// the ballot instead of posting again. Other clients (curl, the original seed script's `ab`)
-/// get one line of text saying what was recorded.
+/// get one line of text saying what was recorded, in English whatever their language: a
+/// script may read it. A vote that fails gets a page in the voter's language.
 pub async fn cast(
     State(state): State<AppState>,
     headers: HeaderMap,
     jar: CookieJar,
     form: Result<Form<VoteForm>, FormRejection>,
+) -> Response {
+    let languages = state.0.page.language;
+    match record(&state, &headers, jar, form).await {
+        Ok(response) => response,
+        Err(error) => languages.mark(error.page(languages.for_request(&headers))),
+    }
+}
+
+async fn record(
+    state: &AppState,
+    headers: &HeaderMap,
+    jar: CookieJar,
+    form: Result<Form<VoteForm>, FormRejection>,
 ) -> Result<Response, VoteError> {
-    origin::check(&headers, &state.0.trusted_origins)?;
+    origin::check(headers, &state.0.trusted_origins)?;
     let Form(form) = form.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             VoteError::TooLarge
@@ -75,7 +98,7 @@ pub async fn cast(
     state.0.queue.push(&voter_id, choice).await?;
     metrics::counter!(VOTES_RECORDED.name, "vote" => choice.as_str()).increment(1);
     let jar = voter::remember_vote(voter::remember_voter(jar, &voter_id), choice);
-    if wants_html(&headers) {
+    if wants_html(headers) {
         return Ok((jar, Redirect::to("/")).into_response());
     }
     let labels = &state.0.page.labels;

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{BROWSER_ACCEPT, get, post_vote, post_with, queued, send, vote_and_redis, vote_app};
 use kit::queue::{Choice, VoteMessage};
+use test_servers::http::{LANGUAGE_CASES, assert_page_in, page_request};
 use test_servers::{RedisServer, wait_until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -331,4 +332,48 @@ async fn other_paths_and_methods_get_4xx() {
         let path = request.uri().to_string();
         assert_eq!(send(&app, request).await.status, want, "{path}");
     }
+}
+
+#[tokio::test]
+async fn the_ballot_and_its_problem_pages_speak_the_browsers_language() {
+    let (app, _redis) = vote_and_redis(&[]).await;
+    for &(accept_language, lang) in LANGUAGE_CASES {
+        let (tip, refused) = if lang == "es" {
+            ("(Consejo: puedes cambiar tu voto)", "Voto rechazado")
+        } else {
+            ("(Tip: you can change your vote)", "Vote refused")
+        };
+        let page = send(&app, page_request("/", accept_language)).await;
+        assert_page_in(&page, lang, tip, true);
+        assert!(page.body.contains("Cats vs Dogs!"), "labels stay as set");
+        let mut headers = vec![("accept", BROWSER_ACCEPT), ("sec-fetch-site", "cross-site")];
+        if let Some(languages) = accept_language {
+            headers.push(("accept-language", languages));
+        }
+        let problem = send(&app, post_with("vote=a", &headers)).await;
+        assert_eq!(problem.status, StatusCode::FORBIDDEN);
+        assert_page_in(&problem, lang, refused, true);
+    }
+}
+
+#[tokio::test]
+async fn lab_language_puts_every_page_in_spanish_but_curl_still_reads_english() {
+    let (app, _redis) = vote_and_redis(&[("LAB_LANGUAGE", "es")]).await;
+    let page = send(&app, page_request("/", Some("en-US,en;q=0.9"))).await;
+    assert_page_in(
+        &page,
+        "es",
+        "Procesado por el contenedor con ID c0ffee123",
+        false,
+    );
+    let voted = send(&app, post_vote("vote=a", Some("voter_id=3f9c0a1b2c3d4e5"))).await;
+    let cookie = format!("vote={}", voted.cookie("vote").expect("a vote cookie"));
+    let page = send(&app, get_page(Some(&cookie))).await;
+    assert!(
+        page.body.contains("Tu voto por Cats quedó registrado."),
+        "{}",
+        page.body
+    );
+    let plain = send(&app, post_with("vote=b", &[("accept-language", "es")])).await;
+    assert_eq!(plain.body, "Your vote for Dogs (b) is recorded.\n");
 }

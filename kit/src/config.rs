@@ -108,6 +108,41 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
+    /// A setting that may hold a secret: `name`, or the content of the file named by
+    /// `name_FILE` (a Docker or Kubernetes secret mounted as a file, as the official images
+    /// read `POSTGRES_PASSWORD_FILE`), without its trailing newline. Both set is an error: one
+    /// of them would be silently ignored.
+    pub fn secret(&self, name: &str) -> Result<Option<Secret>, ConfigError> {
+        let file_var = format!("{name}_FILE");
+        match (self.get(name), self.get(&file_var)) {
+            (Some(_), Some(path)) => Err(ConfigError::new(
+                &file_var,
+                path,
+                format_args!("is set, and so is {name}: set only one of them"),
+            )),
+            (Some(value), None) => Ok(Some(Secret {
+                value: value.to_owned(),
+                file: None,
+            })),
+            (None, Some(path)) => {
+                let content = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::new(&file_var, path, format_args!("cannot be read: {e}"))
+                })?;
+                let value = content
+                    .strip_suffix('\n')
+                    .map_or(content.as_str(), |v| v.strip_suffix('\r').unwrap_or(v));
+                if value.is_empty() {
+                    return Err(ConfigError::new(&file_var, path, "names an empty file"));
+                }
+                Ok(Some(Secret {
+                    value: value.to_owned(),
+                    file: Some((file_var, path.to_owned())),
+                }))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
     pub fn string_or(&self, name: &str, default: &str) -> String {
         self.get(name).unwrap_or(default).to_owned()
     }
@@ -162,6 +197,36 @@ impl Env {
     }
 }
 
+/// A secret setting's value and where it came from, so that an unusable value is reported
+/// under the variable that was set, without the value itself.
+pub struct Secret {
+    pub value: String,
+    /// `(NAME_FILE, path)` when read from a file.
+    file: Option<(String, String)>,
+}
+
+impl Secret {
+    /// The error for an unusable value: `var` and `shown` (the value as it may be printed) when
+    /// it was set directly, the `_FILE` variable and its path when read from a file.
+    pub fn error(&self, var: &str, shown: &str, problem: impl Display) -> ConfigError {
+        match &self.file {
+            None => ConfigError::new(var, shown, problem),
+            Some((file_var, path)) => {
+                ConfigError::new(file_var, path, format_args!("holds a {var} that {problem}"))
+            }
+        }
+    }
+}
+
+/// Names only: the value is a secret.
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secret")
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +261,88 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(env.undocumented_in(&["`SET`", "`SET` `UNSET`"]), ["UNSET"]);
+    }
+
+    /// A file holding `content`, and an `Env` with `NAME_FILE` naming it.
+    fn secret_file(name: &str, content: &str) -> (tempfile::NamedTempFile, Env) {
+        let file = tempfile::NamedTempFile::new().expect("a temporary file");
+        std::fs::write(file.path(), content).expect("write the secret file");
+        let path = file
+            .path()
+            .to_str()
+            .expect("a UTF-8 temporary path")
+            .to_owned();
+        let env = Env::from_pairs([(format!("{name}_FILE"), path)]);
+        (file, env)
+    }
+
+    #[test]
+    fn a_secret_comes_from_its_variable_or_from_the_file_its_file_variable_names() {
+        let direct = Env::from_pairs([("PGPASSWORD", "s3cret")]);
+        assert_eq!(
+            direct.secret("PGPASSWORD").unwrap().unwrap().value,
+            "s3cret"
+        );
+        assert!(Env::default().secret("PGPASSWORD").unwrap().is_none());
+        // `echo secret > file` and Windows editors end the file with a newline: not part of it
+        for content in ["s3cret", "s3cret\n", "s3cret\r\n"] {
+            let (_file, env) = secret_file("PGPASSWORD", content);
+            assert_eq!(env.secret("PGPASSWORD").unwrap().unwrap().value, "s3cret");
+        }
+        let (_file, env) = secret_file("PGPASSWORD", "two\nlines\n");
+        assert_eq!(
+            env.secret("PGPASSWORD").unwrap().unwrap().value,
+            "two\nlines"
+        );
+        assert_eq!(
+            env.undocumented_in(&["`PGPASSWORD`"]),
+            ["PGPASSWORD_FILE"],
+            "both names are asked for, so the docs must name both"
+        );
+    }
+
+    #[test]
+    fn a_secret_file_that_is_missing_empty_or_doubled_is_an_error_naming_the_file() {
+        let (file, mut env) = secret_file("REDIS_URL", "redis://:pw@cache/");
+        env.vars
+            .insert("REDIS_URL".to_owned(), "redis://:pw@cache/".to_owned());
+        let line = env.secret("REDIS_URL").unwrap_err().to_string();
+        assert!(
+            line.starts_with("REDIS_URL_FILE=") && line.contains("only one"),
+            "{line}"
+        );
+        assert!(!line.contains("pw"), "the secret is shown: {line}");
+
+        let (_empty, env) = secret_file("PGPASSWORD", "\n");
+        let line = env.secret("PGPASSWORD").unwrap_err().to_string();
+        assert!(line.contains("empty file"), "{line}");
+
+        let gone = file.path().to_owned();
+        drop(file);
+        let env = Env::from_pairs([("PGPASSWORD_FILE", gone.to_str().expect("UTF-8"))]);
+        let line = env.secret("PGPASSWORD").unwrap_err().to_string();
+        assert!(
+            line.starts_with("PGPASSWORD_FILE=") && line.contains("cannot be read"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn an_unusable_secret_is_reported_under_the_variable_that_was_set_without_its_value() {
+        let (_file, env) = secret_file("REDIS_URL", "mysql://:pw@x/");
+        let secret = env.secret("REDIS_URL").unwrap().unwrap();
+        let line = secret
+            .error("REDIS_URL", "mysql://***", "is not usable")
+            .to_string();
+        assert!(line.starts_with("REDIS_URL_FILE=\"/"), "{line}");
+        assert!(
+            line.contains("holds a REDIS_URL that is not usable"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("pw") && !format!("{secret:?}").contains("pw"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -58,7 +58,8 @@ pub async fn ping(pool: &Pool) -> Result<(), PostgresUnavailable> {
 
 /// Where PostgreSQL is: `DATABASE_URL`, or else the standard `PGHOST`, `PGPORT`, `PGUSER`,
 /// `PGPASSWORD` and `PGDATABASE`, whose defaults match the lab's compose file (host `db`,
-/// user and password `postgres`).
+/// user and password `postgres`). `DATABASE_URL_FILE` and `PGPASSWORD_FILE` name files holding
+/// those two instead (Docker and Kubernetes secrets).
 #[derive(Debug, Clone)]
 pub struct PgSettings {
     config: Config,
@@ -66,21 +67,24 @@ pub struct PgSettings {
 
 impl PgSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let mut config = match env.get("DATABASE_URL") {
-            Some(url) => url.parse::<Config>().map_err(|e| {
-                ConfigError::new(
+        let mut config = match env.secret("DATABASE_URL")? {
+            Some(url) => url.value.parse::<Config>().map_err(|e| {
+                url.error(
                     "DATABASE_URL",
                     "<hidden>",
                     format_args!("is not a PostgreSQL URL or key=value string: {e}"),
                 )
             })?,
             None => {
+                let password = env
+                    .secret("PGPASSWORD")?
+                    .map_or_else(|| "postgres".to_owned(), |p| p.value);
                 let mut config = Config::new();
                 config
                     .host(env.string_or("PGHOST", "db"))
                     .port(env.port_or("PGPORT", 5432)?)
                     .user(env.string_or("PGUSER", "postgres"))
-                    .password(env.string_or("PGPASSWORD", "postgres"))
+                    .password(password)
                     .dbname(env.string_or("PGDATABASE", "postgres"));
                 config
             }

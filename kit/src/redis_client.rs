@@ -101,13 +101,13 @@ impl std::fmt::Debug for RedisSettings {
 }
 
 impl RedisSettings {
-    /// `REDIS_URL` (e.g. `redis://:secret@cache:6379/2`) wins over `REDIS_HOST` (default
+    /// `REDIS_URL` (e.g. `redis://:secret@cache:6379/2`, or from the file `REDIS_URL_FILE`
+    /// names) wins over `REDIS_HOST` (default
     /// `default_host`) and `REDIS_PORT` (default 6379), the variables of the Flask image.
     pub fn from_env(env: &Env, default_host: &str) -> Result<Self, ConfigError> {
-        if let Some(url) = env.get("REDIS_URL") {
-            return Self::from_url(url).map_err(|problem| {
-                ConfigError::new("REDIS_URL", &redact(url), problem.to_string())
-            });
+        if let Some(url) = env.secret("REDIS_URL")? {
+            return Self::from_url(&url.value)
+                .map_err(|problem| url.error("REDIS_URL", &redact(&url.value), problem));
         }
         let host = env.string_or("REDIS_HOST", default_host);
         let port = env.port_or("REDIS_PORT", 6379)?;

@@ -16,14 +16,8 @@ tasks() { docker ps --format '{{.Names}}' --filter "label=com.docker.swarm.servi
 # slot SERVICE N: the running container of the service's task in slot N (named SERVICE.N.TASK)
 slot() { tasks "$1" | grep "^$(swarm_svc "$1")\.$2\."; }
 # tasks_healthy SERVICE N: N running tasks, all healthy
-tasks_healthy() {
-    local c n=0
-    for c in $(tasks "$1"); do
-        is_healthy "$c" || return 1
-        n=$((n + 1))
-    done
-    [ "$n" = "$2" ]
-}
+# shellcheck disable=SC2046 # container names, one a line, without spaces
+tasks_healthy() { all_healthy "$2" $(tasks "$1"); }
 stack_healthy() {
     tasks_healthy vote 2 && tasks_healthy worker 2 && tasks_healthy result 1 &&
         tasks_healthy redis 1 && tasks_healthy db 1 && tasks_healthy lb 1 && lb_up vote 2
@@ -64,11 +58,14 @@ kill_worker() {
     check "Swarm starts a new task in slot 1 (restart_policy), healthy" \
         wait_for 60 eval "tasks_healthy worker 2 && [ \"\$(slot worker 1)\" != $victim ]"
     log=$(slot worker 1)
-    check "the new worker-1 returned the $held votes of its predecessor to the queue at once" \
+    check "the new worker-1 put its predecessor's batch ($held votes) back in the queue as it started" \
         wait_for 20 eval "docker logs $log 2>&1 | grep -q 'returned votes left in this worker'"
     printf '$ docker logs %s 2>&1 | grep returned\n' "$log"
-    docker logs "$log" 2>&1 | grep 'returned votes left' | indent
-    note "$(secs_since "$t0") s after the kill (without a stable WORKER_ID: when the heartbeat expires, about 15 s)"
+    docker logs "$log" 2>&1 | grep -m 1 'returned votes left' | tee "$tmp/returned.out" | indent
+    # the log line's time (RFC 3339, UTC) against the kill's
+    returned_after=$(awk -v a="$t0" -v b="$(date -d "$(cut -d ' ' -f 1 "$tmp/returned.out")" +%s%3N)" \
+        'BEGIN { printf "%.1f", (b - a) / 1000 }')
+    note "$returned_after s after the kill (without a stable WORKER_ID: once the heartbeat expires, about 15 s)"
 }
 
 # Everything of the stack, then the swarm (only one the lab created: its node carries the label
@@ -127,10 +124,8 @@ check "the password is in no service's definition (only the secret's name is)" \
     eval "! docker service inspect \$(docker stack services -q $STACK) | grep -qF '$swarm_pw'"
 check "vote answers through lb's host-mode port on 127.0.0.1:$VOTE_PORT" eq "$(vote swarm-voter-1 a)" 200
 check "the vote reaches the result (a=1, b=0)" wait_results 1 0
-printf '$ docker exec %s redis-cli --scan --pattern "votes:worker:*"\n' "$(tasks redis)"
-swarm_redis --scan --pattern 'votes:worker:*' | sort | tee "$tmp/workers.out" | indent
 check "the workers are worker-1 and worker-2 (WORKER_ID from the task slot)" \
-    eq "$(tr '\n' ' ' <"$tmp/workers.out")" "votes:worker:worker-1 votes:worker:worker-2 "
+    wait_for 15 eval "[ \"\$(swarm_redis --scan --pattern 'votes:worker:*' | sort | tr '\n' ' ')\" = 'votes:worker:worker-1 votes:worker:worker-2 ' ]"
 
 LOAD_ON=$STACK
 # 2000 votes at 80 a second (25 s): longer than a rolling update of 2 tasks
@@ -171,5 +166,5 @@ check "the stack's containers are gone" \
 run docker swarm leave --force
 swarm_cleanup
 check "out of the swarm; no container, volume or network of the stack left" stack_gone
-note "failed/lost votes: update of vote $update_vote_failed/$(lost_votes update-vote), update of worker $update_worker_failed/$(lost_votes update-worker), kill of a worker task $kill_failed/$(lost_votes kill-worker)"
+note "failed/lost votes: update of vote $update_vote_failed/$(lost_votes update-vote), update of worker $update_worker_failed/$(lost_votes update-worker), kill of a worker task $kill_failed/$(lost_votes kill-worker) (its batch back after ${returned_after:-?} s)"
 note "step 7 took $(secs_since "$t_step") s"

@@ -97,15 +97,15 @@ wait_healthy() { # SECONDS service...
         fi
     done
 }
-# replicas_healthy SERVICE N: the service has N replicas, all healthy
-replicas_healthy() {
-    local c n=0
-    for c in $(cids "$1"); do
-        is_healthy "$c" || return 1
-        n=$((n + 1))
-    done
-    [ "$n" = "$2" ]
+# all_healthy N CONTAINER...: N containers, all healthy
+all_healthy() {
+    local c
+    [ "$#" = "$(($1 + 1))" ] || return 1
+    for c in "${@:2}"; do is_healthy "$c" || return 1; done
 }
+# replicas_healthy SERVICE N: the service has N replicas, all healthy
+# shellcheck disable=SC2046 # container names, one a line, without spaces
+replicas_healthy() { all_healthy "$2" $(cids "$1"); }
 
 # --- HTTP -----------------------------------------------------------------------------------
 # count PORT: one visit to the counter; prints N from "... seen N times." (fails unless 200)

@@ -97,15 +97,15 @@ wait_healthy() { # SECONDS service...
         fi
     done
 }
-# replicas_healthy SERVICE N: the service has N replicas, all healthy
-replicas_healthy() {
-    local c n=0
-    for c in $(cids "$1"); do
-        is_healthy "$c" || return 1
-        n=$((n + 1))
-    done
-    [ "$n" = "$2" ]
+# all_healthy N CONTAINER...: N containers, all healthy
+all_healthy() {
+    local c
+    [ "$#" = "$(($1 + 1))" ] || return 1
+    for c in "${@:2}"; do is_healthy "$c" || return 1; done
 }
+# replicas_healthy SERVICE N: the service has N replicas, all healthy
+# shellcheck disable=SC2046 # container names, one a line, without spaces
+replicas_healthy() { all_healthy "$2" $(cids "$1"); }
 
 # --- HTTP -----------------------------------------------------------------------------------
 # count PORT: one visit to the counter; prints N from "... seen N times." (fails unless 200)
@@ -159,6 +159,66 @@ wait_results() { # A B: within 20 s
 }
 queue_len() { docker exec "$(cid redis)" redis-cli llen votes; }
 psql_() { docker exec "$(cid db)" psql -U postgres -d postgres -tAc "$1"; }
+
+# --- a steady stream of votes through lb, from a container (steps 6 and 7) ---------------------
+lb_csv() { curl -sS --fail --max-time 5 "http://127.0.0.1:$LB_STATS_PORT/stats;csv"; }
+# lb_up BACKEND N: lb sees exactly N servers of BACKEND up
+lb_up() { eq "$(lb_csv | awk -F, -v b="$1" '$1 == b && $2 !~ /END$/ && $18 ~ /^UP/' | wc -l)" "$2"; }
+# requests lb has forwarded to vote so far (its backend's sessions: one per request)
+lb_vote_total() { lb_csv | awk -F, '$1 == "vote" && $2 == "BACKEND" { print $8 }'; }
+lb_vote_total_over() { [ "$(lb_vote_total)" -ge "$1" ]; }
+
+# load_args VOTES PASSWORD: the load is 20 voters who change their mind VOTES times each, 80
+# votes a second, bounded in time, then checked in db (PASSWORD: postgres's); the URLs are the
+# lab's own services, seen from its networks
+load_args() {
+    LOAD_ARGS=(--clients 20 --votes "$1" --rate 80 --max-seconds 60 --quiet
+        --verify "postgres://postgres:$2@db/postgres" --redis redis://redis:6379/ --wait-seconds 60)
+    load_password=$2
+}
+# how many of the load's requests lb forwards before the fault: the load is under way
+LOAD_BEFORE_FAULT=150
+
+# load_start NAME: loadgen (the lab image) on the front tier (to reach lb) and the back tier (to
+# verify in db and redis) of $LOAD_ON (the compose project or the stack), in the background;
+# its output goes to $tmp/NAME.out
+load_start() {
+    local c=$PROJECT-loadgen-$1 shown="${LOAD_ARGS[*]}"
+    printf '$ docker run --rm --network %s_front-tier (+ %s_back-tier) --entrypoint /usr/local/bin/loadgen %s vote http://lb/ %s &\n' \
+        "$LOAD_ON" "$LOAD_ON" "$LAB_IMAGE" "${shown//":$load_password@"/":***@"}"
+    # the project's label: `compose down --remove-orphans` removes it too, if the lab is stopped
+    docker_ create --rm --name "$c" --label "com.docker.compose.project=$PROJECT" \
+        --network "${LOAD_ON}_front-tier" --entrypoint /usr/local/bin/loadgen "$LAB_IMAGE" \
+        vote http://lb/ "${LOAD_ARGS[@]}" >/dev/null &&
+        docker_ network connect "${LOAD_ON}_back-tier" "$c" || return 1
+    timeout 300 docker start -a "$c" >"$tmp/$1.out" 2>&1 &
+    load_pid=$!
+}
+# load_end NAME: waits for it, shows its report; fails if loadgen failed
+load_end() {
+    wait "$load_pid"
+    local rc=$?
+    load_pid=
+    indent <"$tmp/$1.out"
+    return "$rc"
+}
+load_running() { [ -n "$load_pid" ] && kill -0 "$load_pid" 2>/dev/null; }
+failed_votes() { awk '$1 == "errors" { print $2 }' "$tmp/$1.out"; }
+verified() { grep -q '^verify *OK: .* 0 lost, 0 wrong' "$tmp/$1.out"; }
+lost_votes() { sed -n 's/^verify .* \([0-9][0-9]*\) lost,.*/\1/p' "$tmp/$1.out"; }
+# under_load NAME CMD...: the load NAME, and CMD once it is under way; sets fault_failed (the
+# load's failed votes)
+under_load() {
+    local name=$1 before
+    shift
+    before=$(lb_vote_total)
+    load_start "$name" || { bad "start loadgen"; return 1; }
+    check "the load is under way ($LOAD_BEFORE_FAULT votes through lb)" \
+        wait_for 30 lb_vote_total_over "$((before + LOAD_BEFORE_FAULT))"
+    "$@"
+    load_end "$name"
+    fault_failed=$(failed_votes "$name")
+}
 
 # a free TCP port on 127.0.0.1, the preferred one if it is free
 port_free() { ! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }

@@ -112,6 +112,7 @@ node=$(docker info -f '{{.Swarm.NodeID}}')
 run docker node update --label-add votelab.data=true --label-add votelab.lab=1 "$node" ||
     die "label the node"
 swarm_pw=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+# shellcheck disable=SC2016  # the command as the transcript shows it, not run
 printf '$ printf %%s "$password" | docker secret create postgres-password -   # 32 random hex digits\n'
 printf %s "$swarm_pw" | docker_ secret create postgres-password - | indent
 t0=$(now_ms)

@@ -4,7 +4,7 @@
 # (which this script starts if it is not running). There is no registry on
 # this machine, so `docker pull` can't fetch them.
 #
-#   scripts/docker-base-images.sh [options] [debian|redis|postgres|haproxy|rust ...]
+#   scripts/docker-base-images.sh [options] [debian|redis|postgres|haproxy|prometheus|rust ...]
 #     (no names: all of them, in that order)
 #   --force           rebuild even if the image is up to date (layer cache used;
 #                     debian is re-imported only when its rootfs tarball changed)
@@ -16,6 +16,7 @@
 #   redis:7-bookworm redis:7 redis:7.0-bookworm redis:<x.y.z>-bookworm
 #   postgres:15-bookworm postgres:15 postgres:<15.x>-bookworm
 #   haproxy:2.6-bookworm haproxy:2.6 haproxy:<2.6.x>-bookworm
+#   prom/prometheus:v<x.y.z> (the version of Debian's package; docker-compose.monitoring.yml's)
 #   rust:1-bookworm rust:<1.xx>-bookworm rust:<1.xx.y>-bookworm
 #   Redis, PostgreSQL and HAProxy also under the names docker-compose.yml uses by
 #   default (REDIS_IMAGE, POSTGRES_IMAGE, HAPROXY_IMAGE: redis:7-alpine,
@@ -43,11 +44,11 @@ for a in "$@"; do
     --force) force=1 ;;
     --no-cache) force=1; nocache=(--no-cache) ;;
     --refresh-rootfs) refresh=1 ;;
-    debian | redis | postgres | haproxy | rust) names+=("$a") ;;
-    *) sed -n '2,23p' "$0" >&2; exit 2 ;;
+    debian | redis | postgres | haproxy | prometheus | rust) names+=("$a") ;;
+    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
     esac
 done
-[ ${#names[@]} -gt 0 ] || names=(debian redis postgres haproxy rust)
+[ ${#names[@]} -gt 0 ] || names=(debian redis postgres haproxy prometheus rust)
 
 "$here/docker-engine.sh" start
 eval "$("$here/docker-engine.sh" env)"
@@ -64,9 +65,10 @@ inputs_hash() {
       printf '%s\n' "$@"; } | sha256sum | cut -c1-16
 }
 
-# The image docker-compose.yml uses when variable $1 is unset (its ${VAR:-image}).
+# The image docker-compose.yml (or compose file $2) uses when variable $1 is unset (its
+# ${VAR:-image}).
 compose_default() {
-    sed -n "s/.*\${$1:-\([^}]*\)}.*/\1/p" "$repo/docker-compose.yml" | head -n 1
+    sed -n "s/.*\${$1:-\([^}]*\)}.*/\1/p" "${2:-$repo/docker-compose.yml}" | head -n 1
 }
 
 # tag_compose_default stand-in variable: the stand-in also under compose's default name.
@@ -170,6 +172,16 @@ build_haproxy() {
     tag_compose_default haproxy:2.6-bookworm HAPROXY_IMAGE
 }
 
+# Tagged with the version its Debian package has, the one the monitoring override names by
+# default: a bookworm point release that moves it shows as a missing image, not a silent swap.
+build_prometheus() {
+    local main v
+    main=$(compose_default PROMETHEUS_IMAGE "$repo/docker-compose.monitoring.yml")
+    build_simple prometheus "$main"
+    v=$(docker run --rm "$main" --version 2>&1 | sed -n 's/^prometheus, version \([0-9.]*\).*/v\1/p')
+    [ "$v" = "${main##*:}" ] || { say "$main holds Prometheus $v: change PROMETHEUS_IMAGE's default"; exit 1; }
+}
+
 build_rust() {
     # the host's active toolchain, e.g. ~/.rustup/toolchains/stable-x86_64-unknown-linux-gnu
     local sysroot version host toolchain stage base hash rustup_bin p
@@ -223,4 +235,4 @@ done
 # drop our own superseded builds (untagged images with our label)
 docker image prune -f --filter "label=$LABEL" >/dev/null
 docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' \
-    | grep -E '^(debian|redis|postgres|haproxy|rust):' | sort >&2
+    | grep -E '^(debian|redis|postgres|haproxy|prom/prometheus|rust):' | sort >&2

@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# Checked alone, a sourced file sees neither the variables it reads from scripts/lab and the
+# earlier steps nor the ones it sets for the later steps: `shellcheck -x scripts/lab` sees all.
+# shellcheck disable=SC2034,SC2154
+# Step 8 (sourced by scripts/lab): the monitoring profile's Prometheus finds every service and
+# each of vote's 3 replicas through Docker's DNS, and every query of the Grafana dashboard
+# answers with data once votes flow. Grafana itself does not run here (no image, no package).
+
+use_monitoring() { compose_files=(-f docker-compose.yml -f docker-compose.monitoring.yml); }
+prom_api() { curl -sS --fail --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/$1" "${@:2}"; }
+prom_query() { prom_api query --data-urlencode "query=$1"; }
+prom_ready() { curl -sS --fail --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"; }
+running() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1" | wc -l; }
+# scraped: "job: N up of M" for each service of the lab, N and M as Prometheus sees them
+scraped() {
+    prom_query 'count by (job) (up == 1) or count by (job) (up) * 0' |
+        jq -r '.data.result[] | "\(.metric.job) \(.value[1])"' | sort >"$tmp/up.txt"
+    prom_query 'count by (job) (up)' | jq -r '.data.result[] | "\(.metric.job) \(.value[1])"' | sort |
+        join "$tmp/up.txt" - | awk '{ print $1 ": " $2 " up of " $3 }'
+}
+# every_replica_up: each service has as many targets, all up, as it has running containers
+every_replica_up() {
+    local want svc
+    want=$(for svc in counter result vote worker; do echo "$svc: $(running "$svc") up of $(running "$svc")"; done)
+    diff <(echo "$want") <(scraped | grep -v '^prometheus:')
+}
+votes_scraped_since() { [ "$(prom_query 'sum(votes_recorded_total)' | jq -r '.data.result[0].value[1] // 0')" -ge "$1" ]; }
+# panel_answers: for each query of the dashboard, "panel (refId): N series, first value", and
+# the word "empty" for one without data
+panel_answers() {
+    local title ref expr answer
+    while IFS=$'\t' read -r title ref expr; do
+        answer=$(prom_query "$expr") || { echo "$title ($ref): query failed"; continue; }
+        jq -r --arg p "$title ($ref)" '.data.result |
+            if length == 0 then "\($p): empty" else "\($p): \(length) series, e.g. \(.[0].value[1])" end' <<<"$answer"
+    done < <(jq -r '.panels[] | .title as $t | .targets[] | [$t, .refId, .expr] | @tsv' monitoring/grafana/dashboards/votelab.json)
+}
+
+title "8. monitoring: Prometheus scrapes every replica, the dashboard's queries answer"
+t8=$(now_ms)
+note "Grafana is NOT run here: its image cannot be pulled (no registry) and Debian has no package of it;"
+note "its provisioning and the dashboard are checked offline (monitoring/check, in CI), and every"
+note "panel's query runs below against the Prometheus it would use."
+if [ "$mode" = private ]; then
+    base_images prometheus || die "build the stand-in prom/prometheus"
+fi
+PROMETHEUS_PORT=$(pick_port 9090); export PROMETHEUS_PORT
+use_monitoring
+run compose up -d --scale vote=3 || bad "compose up --scale vote=3"
+# the profile's Prometheus only: the profile's Grafana has no image here
+run compose up -d prometheus || bad "compose up prometheus"
+check "3 vote replicas healthy, Prometheus ready (http://127.0.0.1:$PROMETHEUS_PORT)" \
+    wait_for 90 eval 'replicas_healthy vote 3 && prom_ready'
+check "Prometheus scrapes every service, each replica found through Docker's DNS, all up == 1" \
+    wait_for 60 every_replica_up
+printf '$ curl http://127.0.0.1:%s/api/v1/query?query=up   (per job: targets up of found)\n' "$PROMETHEUS_PORT"
+scraped | indent
+check "vote's 3 replicas are 3 targets" eq "$(prom_query 'count(up{job="vote"} == 1)' | jq -r '.data.result[0].value[1]')" 3
+
+before=$(prom_query 'sum(votes_recorded_total)' | jq -r '.data.result[0].value[1] // 0')
+load_start monitoring || bad "start loadgen"
+load_end monitoring || bad "loadgen posted the votes"
+check "Prometheus has seen the votes (sum of votes_recorded_total over vote's replicas grew by 800)" \
+    wait_for 30 votes_scraped_since "$((before + 800))"
+# rates over [1m] need two scrapes after the votes; the latency quantiles a commit in the window
+check "the dashboard's queries see the votes (the vote-to-commit p99 is a number)" \
+    wait_for 30 eval "prom_query 'histogram_quantile(0.99, sum by (le) (rate(worker_vote_commit_lag_seconds_bucket[1m])))' | jq -e '.data.result[0].value[1] | tonumber | isnan | not'"
+printf '$ for each panel query of monitoring/grafana/dashboards/votelab.json: curl .../api/v1/query\n'
+panel_answers >"$tmp/panels.txt"
+indent <"$tmp/panels.txt"
+check "every query of every dashboard panel returns data ($(grep -vc ': empty$\|query failed' "$tmp/panels.txt") of $(wc -l <"$tmp/panels.txt"))" \
+    eval "! grep -q ': empty$\|query failed' '$tmp/panels.txt'"
+check "the 5 alert rules are loaded and evaluate without error" eq \
+    "$(prom_api rules | jq '[.data.groups[].rules[] | select(.type == "alerting" and .health == "ok")] | length')" 5
+prom_api alerts | jq -r '.data.alerts[] | "\(.labels.alertname) \(.state)"' >"$tmp/alerts.txt"
+note "alerts pending or firing now: $(paste -sd, "$tmp/alerts.txt" | grep . || echo none)"
+note "step 8 took $(secs_since "$t8") s"
+use_volumes

@@ -57,6 +57,10 @@ printf '$ curl http://127.0.0.1:%s/api/v1/query?query=up   (per job: targets up 
 scraped | indent
 check "vote's 3 replicas are 3 targets" eq "$(prom_query 'count(up{job="vote"} == 1)' | jq -r '.data.result[0].value[1]')" 3
 
+# the load of step 6 again: on the compose project's networks, with its database password
+# (step 7 pointed both at the swarm's stack), 20 voters x 40 votes
+LOAD_ON=$PROJECT
+load_args 40 "${POSTGRES_PASSWORD:-postgres}"
 before=$(prom_query 'sum(votes_recorded_total)' | jq -r '.data.result[0].value[1] // 0')
 load_start monitoring || bad "start loadgen"
 load_end monitoring || bad "loadgen posted the votes"

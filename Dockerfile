@@ -7,10 +7,10 @@
 #
 # Stages:
 #   planner   the build context, split into a "skeleton" (Cargo.toml/Cargo.lock of every crate
-#             with empty sources) and the sources; vendor/, when present, goes straight to deps
+#             with empty sources) and the sources; vendor.tar, when present, goes straight to deps
 #   deps      compiles every dependency from the skeleton: this layer is reused as long as no
-#             manifest, Cargo.lock or vendor/ changes, so a source-only change rebuilds only the
-#             workspace's own crates
+#             manifest, Cargo.lock or vendor.tar changes, so a source-only change rebuilds only
+#             the workspace's own crates
 #   build     compiles `votelab` (counter, vote, worker, result and loadgen in one binary, chosen
 #             by the name it runs under) in one `cargo build --release --locked`, stripped
 #   rootfs    what the binary needs at run time, taken from the Debian image: the C libraries
@@ -22,9 +22,9 @@
 #   counter   the lab image as the course's drop-in counter: ENTRYPOINT, port 5000, HEALTHCHECK
 #             through the binary's own `healthcheck` subcommand (no curl in the image)
 #
-# Crates: from crates.io, or offline from ./vendor when that directory exists in the build
-# context (`cargo vendor --locked vendor`; scripts/lab does it for machines whose containers
-# cannot reach crates.io).
+# Crates: from crates.io, or offline from ./vendor.tar when the build context has it
+# (scripts/vendor-crates writes it, with only the sources this build compiles; the lab and
+# scripts/docker-offline run it for machines whose containers cannot reach crates.io).
 #
 # Works with BuildKit and with the legacy builder: no `# syntax=` line, no RUN --mount.
 # Base images can be replaced with build args (--build-arg RUST_IMAGE=..., DEBIAN_IMAGE=...).
@@ -35,17 +35,17 @@ ARG DEBIAN_IMAGE=debian:bookworm-slim
 # ---------------------------------------------------------------------------------------------
 FROM ${RUST_IMAGE} AS planner
 WORKDIR /context
-# Everything from the context enters here, vendor/ included, and later stages take it with
+# Everything from the context enters here, vendor.tar included, and later stages take it with
 # COPY --from: the legacy builder keys a COPY from the context on the tar headers its client
 # wrote, which Compose and the docker CLI write differently (so `docker build` after `docker
 # compose build` would compile every dependency again), and a COPY --from on the files alone.
 COPY . .
 # /skeleton: what the dependencies depend on, nothing more (its content, not its timestamps,
-# decides whether the deps layer below is reused). /app: the sources, without vendor/.
+# decides whether the deps layer below is reused). /app: the sources, without vendor.tar.
 RUN set -eu; \
     mkdir -p /skeleton /app; \
     cp Cargo.toml Cargo.lock /skeleton/; \
-    find . -name Cargo.toml -not -path './vendor/*' -not -path './target/*' -not -path ./Cargo.toml \
+    find . -name Cargo.toml -not -path './target/*' -not -path ./Cargo.toml \
     | while read -r manifest; do \
         dir=${manifest%/Cargo.toml}; \
         mkdir -p "/skeleton/$dir/src"; \
@@ -61,10 +61,11 @@ RUN set -eu; \
             mkdir -p "/skeleton/$dir/src/bin"; echo 'fn main() {}' >"/skeleton/$bin"; \
         done; \
     done; \
-    # vendor/ stays here, for the deps stage to copy once (empty when there is none: crates.io)
-    mkdir -p vendor; \
+    # vendor.tar stays here, for the deps stage to copy (with no entry when there is none:
+    # crates.io)
+    [ -f vendor.tar ] || tar -cf vendor.tar -T /dev/null; \
     rm -rf target; \
-    tar --exclude=./vendor -cf - . | tar -C /app -xf -; \
+    tar --exclude=./vendor.tar -cf - . | tar -C /app -xf -; \
     # Compose and the docker CLI pack the context differently, so this stage may run again for
     # the same sources: with every time set to zero, /skeleton and /app come out the same, and
     # the stages below stay cached.
@@ -82,19 +83,21 @@ ARG BINS="--bin votelab"
 ENV CARGO_TERM_COLOR=never
 WORKDIR /src
 COPY --from=planner /skeleton/ ./
-COPY --from=planner /context/vendor/ ./vendor/
+COPY --from=planner /context/vendor.tar ./
 RUN set -eu; \
     # empty build args must not reach cargo as empty settings
     [ -n "${CARGO_PROFILE_RELEASE_LTO:-}" ] || unset CARGO_PROFILE_RELEASE_LTO; \
     [ -n "${CARGO_PROFILE_RELEASE_CODEGEN_UNITS:-}" ] || unset CARGO_PROFILE_RELEASE_CODEGEN_UNITS; \
-    if [ -n "$(ls -A vendor)" ]; then \
-        echo "crates: offline, from vendor/"; \
+    if [ -n "$(tar -tf vendor.tar | head -n 1)" ]; then \
+        tar -xf vendor.tar; \
+        echo "crates: offline, from vendor.tar ($(ls vendor | wc -l) crates)"; \
         printf '%s\n' '[source.crates-io]' 'replace-with = "vendored-sources"' '' \
             '[source.vendored-sources]' 'directory = "/src/vendor"' '' '[net]' 'offline = true' \
             >>"$CARGO_HOME/config.toml"; \
     else \
-        echo "crates: from crates.io (no vendor/ in the build context)"; \
+        echo "crates: from crates.io (no vendor.tar in the build context)"; \
     fi; \
+    rm vendor.tar; \
     cargo build --release --locked $BINS
 
 # ---------------------------------------------------------------------------------------------

@@ -15,14 +15,10 @@ if [ "$mode" = private ]; then
     # the images the build needs now; Redis and PostgreSQL are built during the cargo build
     base_images debian rust || die "build the stand-in base images debian:bookworm-slim, rust:1-bookworm"
     # Containers here cannot reach crates.io: the build uses crates vendored on the host.
-    if [ ! -d vendor ]; then vendor_created=1; fi
+    if [ ! -f vendor.tar ]; then vendor_created=1; fi
     t0=$(now_ms)
-    if ! cargo vendor --locked vendor >"$tmp/vendor.log" 2>&1 &&
-        ! cargo vendor --locked --offline vendor >"$tmp/vendor.log" 2>&1; then
-        tail -n 20 "$tmp/vendor.log"
-        die "cargo vendor --locked vendor"
-    fi
-    note "crates vendored into ./vendor in $(secs_since "$t0") s ($(find vendor -mindepth 1 -maxdepth 1 -type d | wc -l) crates)"
+    scripts/vendor-crates >"$tmp/vendor.log" 2>&1 || { tail -n 20 "$tmp/vendor.log"; die "scripts/vendor-crates"; }
+    note "$(tail -n 1 "$tmp/vendor.log"), in $(secs_since "$t0") s"
 else
     export REDIS_IMAGE=${REDIS_IMAGE:-redis:7-alpine} POSTGRES_IMAGE=${POSTGRES_IMAGE:-postgres:15-alpine}
 fi

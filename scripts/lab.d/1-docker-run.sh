@@ -32,12 +32,15 @@ check "the answer is the Flask app's sentence, as text/plain" \
     grep -qiE '^content-type: text/plain' "$tmp/run.out"
 check "... and the 4th visit says so: Hello from Redis! I have been seen 4 times." \
     grep -q '^Hello from Redis! I have been seen 4 times\.' "$tmp/run.out"
+checkpoint_passes 1 es
+checkpoint_fails 2 es "docker rm -f web"
 
 run docker rm -f web
 run_web
 n=$(visits "$WALK_PORT" 1)
 printf '$ curl http://127.0.0.1:%s/\n' "$WALK_PORT"; echo "$n" | indent
 check "docker rm -f web + run again: the count goes on (5)" eq "$n" 5
+checkpoint_passes 2 en
 check "web turns healthy through its HEALTHCHECK (counter healthcheck)" wait_for 40 is_healthy web
 check "web runs as the non-root user (uid 10001)" eq "$(docker top web -eo uid,pid | awk 'NR == 2 { print $1 }')" 10001
 
@@ -47,6 +50,7 @@ run_db "$REDIS_IMAGE"
 n=$(visits "$WALK_PORT" 1)
 printf '$ curl http://127.0.0.1:%s/\n' "$WALK_PORT"; echo "$n" | indent
 check "docker rm -f db + run again without a volume: the count restarts at 1" eq "$n" 1
+checkpoint_passes 3 es
 
 rm_db
 note "with a named volume but Redis's default persistence (a snapshot now and then):"
@@ -66,6 +70,7 @@ note "with a named volume and the append-only file (fsync every second):"
 run_db -v counter-data:/data "$REDIS_IMAGE" redis-server --appendonly yes
 n=$(visits "$WALK_PORT" 3)
 printf '$ curl http://127.0.0.1:%s/   (3 times)\n' "$WALK_PORT"; echo "$n" | indent
+checkpoint_passes 4 en
 note "wait 1.5 s: appendfsync everysec keeps everything acknowledged more than a second earlier"
 sleep 1.5
 rm_db
@@ -73,6 +78,8 @@ run_db -v counter-data:/data "$REDIS_IMAGE" redis-server --appendonly yes
 n=$(visits "$WALK_PORT" 1)
 printf '$ curl http://127.0.0.1:%s/\n' "$WALK_PORT"; echo "$n" | indent
 check "docker rm -f db + run again with the volume and append-only file: the count goes on (4)" eq "$n" 4
+checkpoint_passes 4 es
+check "... and it says the count survived" grep -q 'la cuenta sobrevivió' "$tmp/checkpoint.out"
 check "docker stop web: prompt and clean (SIGTERM reaches the binary)" stop_timed web 0
 step1_cleanup
 note "removed web, db (and their anonymous volumes), mybridge, counter-data"

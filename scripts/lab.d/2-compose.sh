@@ -44,4 +44,34 @@ check "Redis and PostgreSQL publish no host port" eq \
 check "worker is on the back tier only; vote, result, counter on both" eq \
     "$(for s in worker vote result counter; do docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$(cid "$s")"; done | tr -s ' ' | paste -sd'|')" \
     "${PROJECT}_back-tier |${PROJECT}_back-tier ${PROJECT}_front-tier |${PROJECT}_back-tier ${PROJECT}_front-tier |${PROJECT}_back-tier ${PROJECT}_front-tier "
+checkpoint_passes 5 en
 
+note "looking inside Redis and PostgreSQL from the host: the opt-in docker-compose.inspect.yml"
+REDIS_INSPECT_PORT=$(pick_port 6379) POSTGRES_INSPECT_PORT=$(pick_port 5432)
+export REDIS_INSPECT_PORT POSTGRES_INSPECT_PORT
+compose_files=(-f docker-compose.yml -f docker-compose.inspect.yml)
+run compose up -d || bad "compose up -d with docker-compose.inspect.yml"
+check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result lb
+check "Redis and PostgreSQL published on 127.0.0.1 only: 127.0.0.1:$REDIS_INSPECT_PORT 127.0.0.1:$POSTGRES_INSPECT_PORT" eq \
+    "$(docker port "$(cid redis)" 6379/tcp) $(docker port "$(cid db)" 5432/tcp)" "127.0.0.1:$REDIS_INSPECT_PORT 127.0.0.1:$POSTGRES_INSPECT_PORT"
+run redis-cli -h 127.0.0.1 -p "$REDIS_INSPECT_PORT" llen votes
+check "redis-cli on the host reads the queue: empty (0)" eq "$(cat "$tmp/run.out")" 0
+run env PGPASSWORD="${POSTGRES_PASSWORD:-postgres}" psql -h 127.0.0.1 -p "$POSTGRES_INSPECT_PORT" -U postgres -d postgres \
+    -tAc 'SELECT count(*) FROM votes'
+check "psql on the host reads the votes: 51 rows" eq "$(cat "$tmp/run.out")" 51
+checkpoint_passes 6 es
+check "... and says Redis is published on 127.0.0.1 only" grep -q "redis se publica solo en 127.0.0.1:" "$tmp/checkpoint.out"
+use_volumes
+run compose up -d || bad "compose up -d"
+check "without the override, Redis and PostgreSQL publish no host port again" eq \
+    "$(docker inspect -f '{{json .NetworkSettings.Ports}}' "$(cid redis)" "$(cid db)" | grep -c HostPort)" 0
+
+
+note "LAB_LANGUAGE=es: every page in Spanish, whatever the browser asks for"
+LAB_LANGUAGE=es run compose up -d || bad "LAB_LANGUAGE=es compose up -d"
+check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result lb
+check "the ballot is in Spanish (<html lang=\"es\">) for a browser that asks for English" \
+    wait_for 60 eval "curl -sS -H 'Accept-Language: en' 'http://127.0.0.1:$VOTE_PORT/' | grep -q '<html lang=\"es\"'"
+run compose up -d || bad "compose up -d"
+check "without LAB_LANGUAGE, it follows the browser again (<html lang=\"en\">)" \
+    wait_for 60 eval "curl -sS -H 'Accept-Language: en' 'http://127.0.0.1:$VOTE_PORT/' | grep -q '<html lang=\"en\"'"

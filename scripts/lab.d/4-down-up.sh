@@ -13,6 +13,7 @@ check "back on the named volumes: the votes of step 3a are there (a=$named_a b=$
     wait_results "$named_a" "$named_b"
 n=$(visits "$COUNTER_PORT" 1); echo "$n" | indent
 check "back on the named volumes: the count of step 3a goes on ($((named_count + 1)))" eq "$n" "$((named_count + 1))"
+checkpoint_passes 5 es
 read -r a b < <(scores)
 count=$n
 note "before down: a=$a b=$b, count $count"
@@ -27,6 +28,7 @@ check "every service healthy" wait_healthy 90 counter-redis redis db counter vot
 check "after down + up: the votes are kept (a=$a b=$b)" wait_results "$a" "$b"
 n=$(visits "$COUNTER_PORT" 1); echo "$n" | indent
 check "after down + up: the count goes on ($((count + 1)))" eq "$n" "$((count + 1))"
+checkpoint_passes 7 en
 with_compose_v1 run compose down
 run compose down -v
 check "after compose down -v: no volume of the project is left" eq \
@@ -36,4 +38,5 @@ check "every service healthy" wait_healthy 90 counter-redis redis db counter vot
 check "after down -v + up: no votes (a=0 b=0)" wait_results 0 0
 n=$(visits "$COUNTER_PORT" 1); echo "$n" | indent
 check "after down -v + up: the count starts at 1" eq "$n" 1
+checkpoint_passes 8 es
 

@@ -39,6 +39,7 @@ check "3 vote and 3 worker replicas, all healthy" \
 check "lb healthy, and it sees the 3 vote replicas up" wait_for 30 eval 'svc_healthy lb && lb_up vote 3'
 note "all healthy $(secs_since "$t0") s after compose up"
 run compose ps
+checkpoint_passes 9 es
 
 # shellcheck disable=SC2016 # the command as typed
 printf '$ for i in $(seq 30); do curl -s http://127.0.0.1:%s/ | grep "Processed by"; done\n' "$VOTE_PORT"
@@ -69,3 +70,14 @@ printf '$ curl http://127.0.0.1:%s/stats;csv   (the stats page, as CSV: backend,
 lb_servers | indent
 check "lb's stats page answers (http://127.0.0.1:$LB_STATS_PORT/stats)" lb_stats_page
 note "failed votes: $stop_failed while a vote replica was stopped, $kill_failed while one was killed (3 replicas, $distinct seen)"
+
+# lesson_says LABEL VALUE: the failure lesson's report (the last `run`'s output) has that line
+lesson_says() { grep -qE "^$1 +$2\$" "$tmp/run.out"; }
+lesson_killed_4() { [ "$(grep -cE ' [1-4]/4$' "$tmp/run.out")" = 4 ]; }
+note "the lesson of failure (guide step 11), as a student runs it: votes while every worker is SIGKILLed again and again"
+run env COMPOSE_PROJECT_NAME="$PROJECT" scripts/failure-lesson --kills 4
+check "scripts/failure-lesson: 4 kills of the 3 workers under load, 0 acknowledged votes lost, passed" \
+    eval 'lesson_killed_4 && lesson_says lost 0 && grep -q "^All good" "$tmp/run.out"'
+run env COMPOSE_PROJECT_NAME="$PROJECT" LAB_LANGUAGE=es scripts/failure-lesson --two-clients
+check "scripts/failure-lesson --two-clients: 200 votes sent at once, 200 applied, 0 lost, 200 more rows" \
+    eval 'lesson_says enviados 200 && lesson_says aplicados 200 && lesson_says perdidos 0 && grep -q "exactamente 200 votos más" "$tmp/run.out"'

@@ -56,6 +56,7 @@ check "Prometheus scrapes every service, each replica found through Docker's DNS
 printf '$ curl http://127.0.0.1:%s/api/v1/query?query=up   (per job: targets up of found)\n' "$PROMETHEUS_PORT"
 scraped | indent
 check "vote's 3 replicas are 3 targets" eq "$(prom_query 'count(up{job="vote"} == 1)' | jq -r '.data.result[0].value[1]')" 3
+checkpoint_passes 10 en
 
 # the load of step 6 again: on the compose project's networks, with its database password
 # (step 7 pointed both at the swarm's stack), 20 voters x 40 votes

@@ -65,6 +65,30 @@ cargo_seconds() {
     } END { printf "%.0f", total }'
 }
 
+# --- the guide's checkpoints (docs/guide.*.md), as a student runs them ---------------------------
+# checkpoint_passes N LANGUAGE: `scripts/checkpoint N` in the lab's compose project, with the
+# lab's own checkpoint state; its output shown; one assertion that it passed
+checkpoint_passes() {
+    checkpoint_run "$1" "$2"
+    if [ "$checkpoint_rc" = 0 ]; then ok "guide checkpoint $1 passes"; else bad "guide checkpoint $1 passes"; fi
+}
+# checkpoint_fails N LANGUAGE TEXT: it fails, and says TEXT
+checkpoint_fails() {
+    checkpoint_run "$1" "$2"
+    if [ "$checkpoint_rc" = 1 ] && grep -qF "$3" "$tmp/checkpoint.out"; then
+        ok "guide checkpoint $1 fails, saying \"$3\""
+    else
+        bad "guide checkpoint $1 fails (exit $checkpoint_rc), saying \"$3\""
+    fi
+}
+checkpoint_run() {
+    printf '$ LAB_LANGUAGE=%s scripts/checkpoint %s\n' "$2" "$1"
+    LAB_LANGUAGE=$2 COMPOSE_PROJECT_NAME=$PROJECT CHECKPOINT_STATE=$tmp/checkpoints \
+        scripts/checkpoint "$1" >"$tmp/checkpoint.out" 2>&1
+    checkpoint_rc=$?
+    indent <"$tmp/checkpoint.out"
+}
+
 # --- engine, images, compose -------------------------------------------------------------------
 docker_() { timeout 120 docker "$@"; }
 compose_files=(-f docker-compose.yml)

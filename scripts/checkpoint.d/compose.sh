@@ -16,13 +16,19 @@ project_cids() {
 # service_cids SERVICE: its containers
 service_cids() { project_cids --filter "label=com.docker.compose.service=$1"; }
 first_cid() { service_cids "$1" | head -n 1; }
-all_healthy() {
-  local s c n
-  for s in "${SERVICES[@]}"; do
-    n=0
-    for c in $(service_cids "$s"); do healthy "$c" || return 1; n=$((n + 1)); done
-    [ "$n" -gt 0 ] || return 1
+# service_healthy SERVICE: it runs, and every container of it that runs is healthy (a replica
+# stopped or killed for a lesson is not counted against it)
+service_healthy() {
+  local c n=0
+  for c in $(project_cids --filter status=running --filter "label=com.docker.compose.service=$1"); do
+    healthy "$c" || return 1
+    n=$((n + 1))
   done
+  [ "$n" -gt 0 ]
+}
+all_healthy() {
+  local s
+  for s in "${SERVICES[@]}"; do service_healthy "$s" || return 1; done
 }
 # lb_url PORT: lb's address for what it serves on PORT (80 vote, 8081 result, 8404 stats)
 lb_url() { printf 'http://127.0.0.1:%s' "$(host_port "$(first_cid lb)" "$1")"; }
@@ -43,13 +49,13 @@ lab_running() {
       "the 8 services run and are healthy: ${SERVICES[*]}"
   else
     for s in "${SERVICES[@]}"; do
+      service_healthy "$s" && continue
       states=
       for c in $(service_cids "$s"); do
         states+="$(docker container inspect -f '{{.State.Status}}{{if .State.Health}}/{{.State.Health.Status}}{{end}}' "$c") "
       done
-      [[ $states == *healthy* && $states != *unhealthy* && $states != *starting* ]] && continue
-      no "$s: ${states:-no existe} (docker compose ps; docker compose logs $s)" \
-        "$s: ${states:-missing} (docker compose ps; docker compose logs $s)"
+      no "$s no corre sano: ${states:-no existe} (docker compose ps; docker compose logs $s)" \
+        "$s does not run healthy: ${states:-missing} (docker compose ps; docker compose logs $s)"
     done
     return 1
   fi

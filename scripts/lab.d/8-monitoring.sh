@@ -4,7 +4,9 @@
 # shellcheck disable=SC2034,SC2154
 # Step 8 (sourced by scripts/lab): the monitoring profile's Prometheus finds every service and
 # each of vote's 3 replicas through Docker's DNS, and every query of the Grafana dashboard
-# answers with data once votes flow. Grafana itself does not run here (no image, no package).
+# answers with data once votes flow; with the worker stopped the queue's depth climbs and
+# NoCommitWhileVotesWait goes off, started again it drains. Grafana itself does not run here
+# (no image, no package).
 
 use_monitoring() { compose_files=(-f docker-compose.yml -f docker-compose.monitoring.yml); }
 prom_api() { curl -sS --fail --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/$1" "${@:2}"; }
@@ -24,6 +26,8 @@ every_replica_up() {
     want=$(for svc in counter result vote worker; do echo "$svc: $(running "$svc") up of $(running "$svc")"; done)
     diff <(echo "$want") <(scraped | grep -v '^prometheus:')
 }
+# prom_has QUERY: the query returns data now (a PromQL comparison drops what is false)
+prom_has() { prom_query "$1" | jq -e '.data.result | length > 0'; }
 votes_scraped_since() { [ "$(prom_query 'sum(votes_recorded_total)' | jq -r '.data.result[0].value[1] // 0')" -ge "$1" ]; }
 # panel_answers: for each query of the dashboard, "panel (refId): N series, first value", and
 # the word "empty" for one without data
@@ -36,7 +40,7 @@ panel_answers() {
     done < <(jq -r '.panels[] | .title as $t | .targets[] | [$t, .refId, .expr] | @tsv' monitoring/grafana/dashboards/votelab.json)
 }
 
-title "8. monitoring: Prometheus scrapes every replica, the dashboard's queries answer"
+title "8. monitoring: Prometheus scrapes every replica, the dashboard's queries answer, the queue fills and drains"
 t8=$(now_ms)
 note "Grafana is NOT run here: its image cannot be pulled (no registry) and Debian has no package of it;"
 note "its provisioning and the dashboard are checked offline (monitoring/check, in CI), and every"
@@ -79,5 +83,25 @@ check "the 5 alert rules are loaded and evaluate without error" eq \
     "$(prom_api rules | jq '[.data.groups[].rules[] | select(.type == "alerting" and .health == "ok")] | length')" 5
 prom_api alerts | jq -r '.data.alerts[] | "\(.labels.alertname) \(.state)"' >"$tmp/alerts.txt"
 note "alerts pending or firing now: $(paste -sd, "$tmp/alerts.txt" | grep . || echo none)"
+
+# the class's lesson: stop the worker, watch the queue fill, start it, watch it drain; vote
+# reports the depth (vote_queue_depth), so the panel has data with no worker running at all
+run compose stop worker || bad "compose stop worker"
+printf '$ for i in $(seq 20); do curl -b voter_id=waiting-$i --data vote=a http://127.0.0.1:%s/; done\n' "$VOTE_PORT"
+for i in $(seq 20); do vote "waiting-$i" a; echo; done >"$tmp/waiting.txt"
+check "20 votes recorded with no worker running" eq "$(grep -c '^200$' "$tmp/waiting.txt")" 20
+check "Prometheus sees them wait: max(vote_queue_depth) >= 20 (the queue panel's query)" \
+    wait_for 30 prom_has 'max(vote_queue_depth) >= 20'
+printf '$ curl http://127.0.0.1:%s/api/v1/query?query=max(vote_queue_depth)\n' "$PROMETHEUS_PORT"
+prom_query 'max(vote_queue_depth)' | jq -r '.data.result[0].value[1]' | indent
+# pending once no commit is left in the rule's [1m] window (the load above ended the last ones),
+# so within 60 s + a scrape + an evaluation (5 s each) of the worker's stop
+check "NoCommitWhileVotesWait pending or firing: votes wait and no worker is scraped at all" \
+    wait_for 90 prom_has 'ALERTS{alertname="NoCommitWhileVotesWait"}'
+printf '$ curl http://127.0.0.1:%s/api/v1/alerts\n' "$PROMETHEUS_PORT"
+prom_api alerts | jq -r '.data.alerts[] | "\(.labels.alertname) \(.state)"' | indent
+run compose start worker || bad "compose start worker"
+check "worker started: the queue drains, max(vote_queue_depth) back to 0" \
+    wait_for 60 prom_has 'max(vote_queue_depth) == 0'
 note "step 8 took $(secs_since "$t8") s"
 use_volumes

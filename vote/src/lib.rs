@@ -7,6 +7,8 @@
 //! votes twice; a client that does not ask for HTML (curl, `ab`) gets one line of text (200).
 //! Only a successful RPUSH is reported as a recorded vote. Votes arriving together share one
 //! RPUSH (see [`VoteQueue`]). Votes posted by other sites' pages are refused (see [`origin`]).
+//! `/metrics` shows how many votes wait in the list for a worker (`vote_queue_depth`), also when
+//! no worker runs.
 //!
 //! Run it: `REDIS_HOST=127.0.0.1 PORT=8080 cargo run -p vote`, then open http://127.0.0.1:8080.
 //!
@@ -16,6 +18,7 @@ mod config;
 mod error;
 mod origin;
 mod queue;
+mod queue_depth;
 mod routes;
 mod service_metrics;
 mod text;
@@ -53,13 +56,15 @@ pub fn start(
     tracing::info!(redis = %config.redis.display_addr(), "recording votes in Redis");
     service_metrics::register();
     let redis = config.redis.shared_connection()?;
+    let depth = queue_depth::sample(redis.clone(), shutdown.clone());
     let state = AppState(Arc::new(Shared {
         queue: VoteQueue::start(redis.clone()),
         redis,
         page: config.page,
         trusted_origins: config.trusted_origins,
     }));
-    Running::serve("vote", listener, app(state), shutdown)
+    Ok(Running::serve("vote", listener, app(state), shutdown)?
+        .with_task("queue depth sampler", depth))
 }
 
 /// What the handlers share. Axum clones the state for every request: one reference count.

@@ -20,6 +20,13 @@ pub const VOTE_BATCH_SIZE: MetricHelp = MetricHelp::histogram(
     Unit::Count,
     "Votes sent to Redis in one script call: 1 when idle, more under load (group commit).",
 );
+/// Reported by vote, not by the workers, so that it shows when no worker runs at all.
+pub const QUEUE_DEPTH: MetricHelp = MetricHelp::gauge(
+    "vote_queue_depth",
+    Unit::Count,
+    "Messages waiting in the Redis list `votes`, not taken by any worker yet; read every 2 s. \
+     NaN while Redis does not answer. Every replica reads the same list: take the max.",
+);
 
 /// Describes them all and starts the counters at 0, each option's included, so a dashboard
 /// shows both options and every error rate from the first scrape.
@@ -29,6 +36,7 @@ pub fn register() {
         VOTES_NOT_SENT,
         VOTES_REFUSED_CROSS_SITE,
         VOTE_BATCH_SIZE,
+        QUEUE_DEPTH,
         REDIS_ERRORS,
     ]);
     VOTES_RECORDED.start_at_zero(&[("vote", "a")]);

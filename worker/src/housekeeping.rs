@@ -1,5 +1,5 @@
-//! What a worker does beside its batches, on a timer: keeps its heartbeat fresh, recovers the
-//! batches of workers that died, and samples the queue depth.
+//! What a worker does beside its batches, on a timer: keeps its heartbeat fresh and recovers the
+//! batches of workers that died.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +10,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::orphans::MissingOwners;
 use crate::queue::Queue;
-use crate::service_metrics::QUEUE_DEPTH;
 
 /// Runs every TTL/3 (at once at start, then regularly) until `stop`.
 pub async fn housekeep(queue: Arc<Queue>, ttl: Duration, stop: CancellationToken) {
@@ -25,9 +24,6 @@ pub async fn housekeep(queue: Arc<Queue>, ttl: Duration, stop: CancellationToken
         // Failures here are the loop's to report; it sees the same Redis.
         let _ = queue.beat(ttl).await;
         let _ = recover_orphans(&queue, &mut missing).await;
-        if let Ok(depth) = queue.depth().await {
-            metrics::gauge!(QUEUE_DEPTH.name).set(depth as f64);
-        }
     }
 }
 

@@ -155,9 +155,4 @@ impl Queue {
             cursor = next;
         }
     }
-
-    pub async fn depth(&self) -> RedisResult<u64> {
-        let mut conn = self.shared.clone();
-        conn.llen(QUEUE).await
-    }
 }

@@ -40,12 +40,6 @@ pub const DEAD_LETTERED: MetricHelp = MetricHelp::counter(
     "Messages moved to the Redis list `votes:dead`, with the reason, instead of being applied: \
      not a valid vote, or larger than 4096 bytes.",
 );
-pub const QUEUE_DEPTH: MetricHelp = MetricHelp::gauge(
-    "worker_queue_depth",
-    Unit::Count,
-    "Messages waiting in the Redis list `votes`, not taken by any worker yet; sampled every \
-     HEARTBEAT_TTL_MS / 3.",
-);
 pub const BACKEND_ERRORS: MetricHelp = MetricHelp::counter(
     "worker_backend_errors_total",
     "Failed calls to a backend, by backend (redis, postgres); the worker retries with backoff \
@@ -62,7 +56,6 @@ pub fn register() {
         VOTE_COMMIT_LAG,
         LAST_COMMIT,
         DEAD_LETTERED,
-        QUEUE_DEPTH,
         BACKEND_ERRORS,
     ]);
     for counter in [MESSAGES_TAKEN, VOTES_APPLIED, ROWS_CHANGED, DEAD_LETTERED] {

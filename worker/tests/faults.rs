@@ -104,7 +104,7 @@ async fn sigterm_exits_0_within_2_seconds_and_healthcheck_follows_the_process() 
     let ready = reqwest::get(worker.url("/readyz")).await.expect("readyz");
     assert_eq!(ready.status(), 200);
     let metrics = get_text(&worker.url("/metrics")).await;
-    assert!(metrics.contains("worker_queue_depth"), "{metrics}");
+    assert!(metrics.contains("worker_messages_taken_total"), "{metrics}");
 
     let (status, took) = worker.stop_with("TERM", STOP_WITHIN).await;
     assert!(status.success(), "{status:?}");

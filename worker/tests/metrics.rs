@@ -65,7 +65,6 @@ async fn metrics_pass_promtool_and_time_each_vote_from_acceptance_to_commit() {
             "worker_vote_commit_lag_seconds",
             "worker_last_commit_timestamp_seconds",
             "worker_dead_letters_total",
-            "worker_queue_depth",
             "worker_backend_errors_total",
         ],
     )

@@ -1,5 +1,5 @@
-//! The scripts of [`super::scripts`] called with their keys and arguments: every write to the
-//! queue's lists goes through here.
+//! The scripts of [`super::scripts`] called with their keys and arguments, and the counts read
+//! from the queue: every write to the queue's lists goes through here.
 
 use std::sync::LazyLock;
 
@@ -131,4 +131,13 @@ where
         .arg(processing_pattern())
         .invoke_async(conn)
         .await
+}
+
+/// Messages waiting in the queue, not taken by any worker yet (`LLEN`): what the vote app
+/// reports as its queue depth.
+pub async fn depth<C>(conn: &mut C) -> RedisResult<u64>
+where
+    C: ConnectionLike + Send,
+{
+    redis::cmd("LLEN").arg(QUEUE).query_async(conn).await
 }

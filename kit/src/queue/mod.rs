@@ -8,8 +8,8 @@
 //! the worker parses each message ([`VoteMessage::parse`]), commits the batch to PostgreSQL,
 //! then [`ack`] ([`scripts::ACK`]) empties its list and files the rejects in [`DEAD_LETTERS`]
 //! as [`DeadLetter`]s. A batch not acknowledged goes back to the queue ([`hand_back`], or
-//! [`recover`] once its owner's heartbeat ([`heartbeat_key`]) is gone). [`not_yet_committed`]
-//! counts what is in the queue or a processing list.
+//! [`recover`] once its owner's heartbeat ([`heartbeat_key`]) is gone). [`depth`] counts what
+//! waits in the queue, [`not_yet_committed`] what is in the queue or a processing list.
 //!
 //! The keys, the message and the dead letters are plain data; the calls need the `redis`
 //! feature.
@@ -22,7 +22,9 @@ mod message;
 pub mod scripts;
 
 #[cfg(feature = "redis")]
-pub use commands::{TakeLimits, Taken, ack, enqueue, hand_back, not_yet_committed, recover, take};
+pub use commands::{
+    TakeLimits, Taken, ack, depth, enqueue, hand_back, not_yet_committed, recover, take,
+};
 pub use dead_letter::{DeadLetter, SHOWN_BYTES};
 pub use keys::{
     DEAD_LETTERS, HEARTBEAT_PREFIX, PROCESSING_PREFIX, QUEUE, VOTE_SEQ_KEY, heartbeat_key,

@@ -232,7 +232,13 @@ EOF
 for n in "${names[@]}"; do
     "build_$n"
 done
-# drop our own superseded builds (untagged images with our label)
-docker image prune -f --filter "label=$LABEL" >/dev/null
+# Drop our own superseded builds: untagged images whose label is no tagged stand-in's hash. Not
+# every untagged image with the label: the layers Docker caches for builds FROM a stand-in (the
+# project's image build) inherit its label, and are the cache of the next build.
+hashes() { local id; while read -r id; do docker image inspect -f "{{index .Config.Labels \"$LABEL\"}}" "$id"; done; }
+current=$(docker image ls --filter "label=$LABEL" --filter dangling=false -q | hashes | sort -u)
+docker image ls --filter "label=$LABEL" --filter dangling=true -q | while read -r id; do
+    grep -qxF "$(echo "$id" | hashes)" <<<"$current" || docker image rm "$id" >/dev/null 2>&1 || true
+done
 docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' \
     | grep -E '^(debian|redis|postgres|haproxy|prom/prometheus|rust):' | sort >&2

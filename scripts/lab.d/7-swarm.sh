@@ -27,6 +27,11 @@ processing_held() { [ "$(swarm_redis llen "votes:processing:$1")" -gt 0 ]; }
 # update_done SERVICE: its last update completed (neither paused nor rolled back)
 update_done() { eq "$(docker service inspect -f '{{.UpdateStatus.State}}' "$(swarm_svc "$1")")" completed; }
 none_in() { ! grep -qxF -f <(echo "$1" | tr ' ' '\n' | grep .) <<<"$2"; }
+# swarm_scraped: "job targets-up" for each job the stack's Prometheus scrapes, with no target down
+swarm_scraped() {
+    prom_query 'up == 0' | jq -e '.data.result | length == 0' >/dev/null &&
+        prom_query 'count by (job) (up == 1)' | jq -r '.data.result[] | "\(.metric.job) \(.value[1])"' | sort | paste -sd ' ' -
+}
 
 # rolling_update SERVICE: `docker service update --force` while the load runs, then checks it
 # completed before the load ended and replaced every task
@@ -103,6 +108,10 @@ if [ "$(docker info -f '{{.Swarm.LocalNodeState}}')" != inactive ]; then
     note "a swarm left by an interrupted run: leaving it"
     swarm_cleanup
 fi
+if [ "$mode" = private ]; then
+    base_images prometheus || die "build the stand-in prom/prometheus"
+fi
+PROMETHEUS_PORT=$(pick_port 9090); export PROMETHEUS_PORT
 swarm_started=1
 # One node; on the loopback address, so that the swarm's ports (2377 management, 7946 gossip)
 # stay off the network. Nodes of a real swarm need an address they can reach each other on.
@@ -116,7 +125,8 @@ swarm_pw=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 printf '$ printf %%s "$password" | docker secret create postgres-password -   # 32 random hex digits\n'
 printf %s "$swarm_pw" | docker_ secret create postgres-password - | indent
 t0=$(now_ms)
-run docker stack deploy --resolve-image never -c docker-stack.yml "$STACK" || die "docker stack deploy"
+run docker stack deploy --resolve-image never -c docker-stack.yml -c docker-stack.monitoring.yml "$STACK" ||
+    die "docker stack deploy"
 check "every service converges healthy: vote 2, worker 2, result, redis, db, lb (it sees 2 vote replicas)" \
     wait_for 120 stack_healthy
 note "all healthy $(secs_since "$t0") s after docker stack deploy"
@@ -127,6 +137,10 @@ check "vote answers through lb's host-mode port on 127.0.0.1:$VOTE_PORT" eq "$(v
 check "the vote reaches the result (a=1, b=0)" wait_results 1 0
 check "the workers are worker-1 and worker-2 (WORKER_ID from the task slot)" \
     wait_for 15 eval "[ \"\$(swarm_redis --scan --pattern 'votes:worker:*' | sort | tr '\n' ' ')\" = 'votes:worker:worker-1 votes:worker:worker-2 ' ]"
+check "the stack's Prometheus (docker-stack.monitoring.yml) finds every task through tasks.<service>, all up: vote 2, worker 2, result 1" \
+    wait_for 60 eval '[ "$(swarm_scraped)" = "prometheus 1 result 1 vote 2 worker 2" ]'
+printf '$ curl http://127.0.0.1:%s/api/v1/query?query=count by (job) (up == 1)\n' "$PROMETHEUS_PORT"
+swarm_scraped | indent
 
 LOAD_ON=$STACK
 # 2000 votes at 80 a second (25 s): longer than a rolling update of 2 tasks

@@ -9,9 +9,6 @@
 # (no image, no package).
 
 use_monitoring() { compose_files=(-f docker-compose.yml -f docker-compose.monitoring.yml); }
-prom_api() { curl -sS --fail --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/$1" "${@:2}"; }
-prom_query() { prom_api query --data-urlencode "query=$1"; }
-prom_ready() { curl -sS --fail --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"; }
 running() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1" | wc -l; }
 # scraped: "job: N up of M" for each service of the lab, N and M as Prometheus sees them
 scraped() {

@@ -65,6 +65,11 @@ cargo_seconds() {
     } END { printf "%.0f", total }'
 }
 
+# --- Prometheus (steps 7 and 8), on 127.0.0.1:$PROMETHEUS_PORT -------------------------------------
+prom_api() { curl -sS --fail --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/$1" "${@:2}"; }
+prom_query() { prom_api query --data-urlencode "query=$1"; }
+prom_ready() { curl -sS --fail --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"; }
+
 # --- the guide's checkpoints (docs/guide.*.md), as a student runs them ---------------------------
 # checkpoint_passes N LANGUAGE: `scripts/checkpoint N` in the lab's compose project, with the
 # lab's own checkpoint state; its output shown; one assertion that it passed

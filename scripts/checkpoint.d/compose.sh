@@ -36,6 +36,7 @@ api_total() { curl -sS --max-time 5 "$(lb_url 8081)/api/results" | sed -n 's/.*"
 db_sql() { sql_in "$(first_cid db)" "$1"; }
 votes_in_db() { db_sql 'SELECT count(*) FROM votes'; }
 queue_empty() { [ "$(redis_in "$(first_cid redis)" LLEN votes)" = 0 ]; }
+result_agrees() { [ "$(api_total)" = "$(votes_in_db)" ]; }
 
 lab_running() {
   local s c states
@@ -121,7 +122,7 @@ checkpoint_6() {
   else
     no "todavía no hay votos en PostgreSQL: vote en $(lb_url 80)/" "no vote in PostgreSQL yet: vote on $(lb_url 80)/"
   fi
-  if wait_until 10 eval '[ "$(api_total)" = "$(votes_in_db)" ]'; then
+  if wait_until 10 result_agrees; then
     ok "result muestra los mismos $(api_total) votos que PostgreSQL" "result shows the same $(api_total) votes as PostgreSQL"
   else
     no "result muestra $(api_total) votos y PostgreSQL tiene $(votes_in_db)" \

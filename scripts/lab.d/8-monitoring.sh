@@ -84,6 +84,7 @@ note "alerts pending or firing now: $(paste -sd, "$tmp/alerts.txt" | grep . || e
 # the class's lesson: stop the worker, watch the queue fill, start it, watch it drain; vote
 # reports the depth (vote_queue_depth), so the panel has data with no worker running at all
 run compose stop worker || bad "compose stop worker"
+# shellcheck disable=SC2016 # the command as typed
 printf '$ for i in $(seq 20); do curl -b voter_id=waiting-$i --data vote=a http://127.0.0.1:%s/; done\n' "$VOTE_PORT"
 for i in $(seq 20); do vote "waiting-$i" a; echo; done >"$tmp/waiting.txt"
 check "20 votes recorded with no worker running" eq "$(grep -c '^200$' "$tmp/waiting.txt")" 20

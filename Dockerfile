@@ -61,9 +61,9 @@ RUN set -eu; \
             mkdir -p "/skeleton/$dir/src/bin"; echo 'fn main() {}' >"/skeleton/$bin"; \
         done; \
     done; \
-    # vendor.tar stays here, for the deps stage to copy (with no entry when there is none:
-    # crates.io)
-    [ -f vendor.tar ] || tar -cf vendor.tar -T /dev/null; \
+    # vendor.tar stays here, for the deps stage to copy (with no entry, and always the same
+    # bytes and time, when there is none: crates.io)
+    [ -f vendor.tar ] || { tar -cf vendor.tar -T /dev/null; touch -d @0 vendor.tar; }; \
     rm -rf target; \
     tar --exclude=./vendor.tar -cf - . | tar -C /app -xf -; \
     # Compose and the docker CLI pack the context differently, so this stage may run again for

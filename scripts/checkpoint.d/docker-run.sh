@@ -74,22 +74,27 @@ mark_db() {
 marker_survived() { [ -n "$(recall marker)" ] && [ "$(redis_in db GET "$MARKER_KEY")" = "$(recall marker)" ]; }
 hits() { local n; n=$(redis_in db GET hits); echo "${n:-0}"; }
 
+# recreated NAME [SPANISH ENGLISH]: NAME is not the container the last checkpoint saw (what to
+# do when it is: remove it and run it again, with the step's extra advice)
+recreated() {
+  if [ -z "$(recall "$1")" ]; then
+    no "primero el punto de control 1" "run checkpoint 1 first"
+    return 1
+  fi
+  if [ "$(cid "$1")" = "$(recall "$1")" ]; then
+    no "$1 es el mismo contenedor que en el punto anterior: docker rm -f $1, y su docker run otra vez${2:-}" \
+      "$1 is the same container as at the last checkpoint: docker rm -f $1, then its docker run again${3:-}"
+    return 1
+  fi
+  ok "$1 es un contenedor nuevo" "$1 is a new container"
+}
+
 checkpoint_1() {
   counter_running && mark_db
 }
 
 checkpoint_2() {
-  counter_running || return
-  if [ -z "$(recall web)" ]; then
-    no "primero el punto de control 1" "run checkpoint 1 first"
-    return
-  fi
-  if [ "$(cid web)" = "$(recall web)" ]; then
-    no "web es el mismo contenedor que en el punto anterior: docker rm -f web, y su docker run otra vez" \
-      "web is the same container as at the last checkpoint: docker rm -f web, then its docker run again"
-    return
-  fi
-  ok "web es un contenedor nuevo" "web is a new container"
+  counter_running && recreated web || return
   if [ "$(cid db)" != "$(recall db)" ]; then
     no "db también es nuevo: este paso borra solo web (vuelva al punto 1)" \
       "db is new too: this step removes web only (go back to checkpoint 1)"
@@ -103,17 +108,7 @@ checkpoint_2() {
 }
 
 checkpoint_3() {
-  counter_running || return
-  if [ -z "$(recall db)" ]; then
-    no "primero los puntos de control 1 y 2" "run checkpoints 1 and 2 first"
-    return
-  fi
-  if [ "$(cid db)" = "$(recall db)" ]; then
-    no "db es el mismo contenedor que en el punto anterior: docker rm -f db, y su docker run otra vez (sin volumen)" \
-      "db is the same container as at the last checkpoint: docker rm -f db, then its docker run again (no volume)"
-    return
-  fi
-  ok "db es un contenedor nuevo" "db is a new container"
+  counter_running && recreated db " (sin volumen)" " (no volume)" || return
   if marker_survived; then
     no "los datos sobrevivieron: ¿db tiene un volumen con nombre? En este paso corre sin volumen" \
       "the data survived: does db have a named volume? In this step it runs without one"

@@ -27,11 +27,9 @@ processing_held() { [ "$(swarm_redis llen "votes:processing:$1")" -gt 0 ]; }
 # update_done SERVICE: its last update completed (neither paused nor rolled back)
 update_done() { eq "$(docker service inspect -f '{{.UpdateStatus.State}}' "$(swarm_svc "$1")")" completed; }
 none_in() { ! grep -qxF -f <(echo "$1" | tr ' ' '\n' | grep .) <<<"$2"; }
-swarm_all_scraped() { [ "$(swarm_scraped)" = "prometheus 1 result 1 vote 2 worker 2" ]; }
-# swarm_scraped: "job targets-up" for each job the stack's Prometheus scrapes, with no target down
-swarm_scraped() {
-    prom_query 'up == 0' | jq -e '.data.result | length == 0' >/dev/null &&
-        prom_query 'count by (job) (up == 1)' | jq -r '.data.result[] | "\(.metric.job) \(.value[1])"' | sort | paste -sd ' ' -
+# the stack's Prometheus has found every task of vote, worker and result, and each one is up
+swarm_all_scraped() {
+    [ "$(scraped | paste -sd '|' -)" = "prometheus: 1 up of 1|result: 1 up of 1|vote: 2 up of 2|worker: 2 up of 2" ]
 }
 
 # rolling_update SERVICE: `docker service update --force` while the load runs, then checks it
@@ -140,8 +138,8 @@ check "the workers are worker-1 and worker-2 (WORKER_ID from the task slot)" \
     wait_for 15 eval "[ \"\$(swarm_redis --scan --pattern 'votes:worker:*' | sort | tr '\n' ' ')\" = 'votes:worker:worker-1 votes:worker:worker-2 ' ]"
 check "the stack's Prometheus (docker-stack.monitoring.yml) finds every task through tasks.<service>, all up: vote 2, worker 2, result 1" \
     wait_for 60 swarm_all_scraped
-printf '$ curl http://127.0.0.1:%s/api/v1/query?query=count by (job) (up == 1)\n' "$PROMETHEUS_PORT"
-swarm_scraped | indent
+printf '$ curl http://127.0.0.1:%s/api/v1/query?query=up   (per job: targets up of found)\n' "$PROMETHEUS_PORT"
+scraped | indent
 
 LOAD_ON=$STACK
 # 2000 votes at 80 a second (25 s): longer than a rolling update of 2 tasks

@@ -10,13 +10,6 @@
 
 use_monitoring() { compose_files=(-f docker-compose.yml -f docker-compose.monitoring.yml); }
 running() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1" | wc -l; }
-# scraped: "job: N up of M" for each service of the lab, N and M as Prometheus sees them
-scraped() {
-    prom_query 'count by (job) (up == 1) or count by (job) (up) * 0' |
-        jq -r '.data.result[] | "\(.metric.job) \(.value[1])"' | sort >"$tmp/up.txt"
-    prom_query 'count by (job) (up)' | jq -r '.data.result[] | "\(.metric.job) \(.value[1])"' | sort |
-        join "$tmp/up.txt" - | awk '{ print $1 ": " $2 " up of " $3 }'
-}
 # every_replica_up: each service has as many targets, all up, as it has running containers
 every_replica_up() {
     local want svc

@@ -69,6 +69,13 @@ cargo_seconds() {
 prom_api() { curl -sS --fail --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/$1" "${@:2}"; }
 prom_query() { prom_api query --data-urlencode "query=$1"; }
 prom_ready() { curl -sS --fail --max-time 5 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"; }
+# scraped: "job: N up of M" for each job, N and M as Prometheus sees them
+scraped() {
+    prom_query 'count by (job) (up == 1) or count by (job) (up) * 0' |
+        jq -r '.data.result[] | "\(.metric.job) \(.value[1])"' | sort >"$tmp/up.txt"
+    prom_query 'count by (job) (up)' | jq -r '.data.result[] | "\(.metric.job) \(.value[1])"' | sort |
+        join "$tmp/up.txt" - | awk '{ print $1 ": " $2 " up of " $3 }'
+}
 
 # --- the guide's checkpoints (docs/guide.*.md), as a student runs them ---------------------------
 # checkpoint_passes N LANGUAGE: `scripts/checkpoint N` in the lab's compose project, with the

@@ -33,8 +33,10 @@ impl Language {
     }
 
     fn from_tag(tag: &str) -> Option<Self> {
-        // `es`, `es-AR`, `es-419`: any Spanish; `en-GB` any English.
-        let primary = tag.split('-').next().unwrap_or_default();
+        // `es`, `es-AR`, `es-419`: any Spanish; `en-GB` any English. A locale as `LANG` holds
+        // one (`es_AR`, `es_ES.UTF-8`, `ca_ES@valencia`): its language is what comes before the
+        // `_`, and the encoding and modifier say nothing about it.
+        let primary = tag.split(['-', '_', '.', '@']).next().unwrap_or_default();
         if primary.eq_ignore_ascii_case("es") {
             Some(Language::Spanish)
         } else if primary.eq_ignore_ascii_case("en") {
@@ -65,7 +67,8 @@ impl Language {
     }
 }
 
-/// How a service picks each page's language: `LAB_LANGUAGE` (`es` or `en`) when set, else the
+/// How a service picks each page's language: `LAB_LANGUAGE` when set (`es` or `en`, or a locale
+/// such as `es_AR` or `es_ES.UTF-8`: what `LANG` holds on students' machines), else the
 /// request's `Accept-Language`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LanguageChoice {
@@ -78,10 +81,13 @@ impl LanguageChoice {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let fixed = match env.get(Self::VAR) {
             None => None,
-            Some(value) => Some(
-                Language::from_tag(value.trim())
-                    .ok_or_else(|| ConfigError::new(Self::VAR, value, "must be es or en"))?,
-            ),
+            Some(value) => Some(Language::from_tag(value.trim()).ok_or_else(|| {
+                ConfigError::new(
+                    Self::VAR,
+                    value,
+                    "must be Spanish or English: es or en (es_AR, es-MX, es_ES.UTF-8 work too)",
+                )
+            })?),
         };
         Ok(Self { fixed })
     }
@@ -149,5 +155,28 @@ mod tests {
         assert_eq!(choice.for_request(&headers), Language::English);
         let err = LanguageChoice::from_env(&Env::from_pairs([("LAB_LANGUAGE", "fr")])).unwrap_err();
         assert_eq!(err.var, "LAB_LANGUAGE");
+    }
+
+    #[test]
+    fn lab_language_takes_a_locale_as_lang_holds_it() {
+        use Language::{English, Spanish};
+        for (value, want) in [
+            ("es_AR", Spanish),
+            ("es-MX", Spanish),
+            ("es_ES.UTF-8", Spanish),
+            ("ES", Spanish),
+            ("es_ES@euro", Spanish),
+            (" en_US.UTF-8 ", English),
+            ("en-GB", English),
+        ] {
+            let choice = LanguageChoice::from_env(&Env::from_pairs([("LAB_LANGUAGE", value)]))
+                .unwrap_or_else(|err| panic!("{value:?}: {err}"));
+            assert_eq!(choice, LanguageChoice::fixed(want), "{value:?}");
+        }
+        for value in ["fr_FR.UTF-8", "C.UTF-8", "spanish", "e"] {
+            let err = LanguageChoice::from_env(&Env::from_pairs([("LAB_LANGUAGE", value)]))
+                .expect_err(value);
+            assert_eq!(err.var, "LAB_LANGUAGE", "{value:?}");
+        }
     }
 }

@@ -68,7 +68,7 @@ lab_running() {
   else
     no "el contador no responde en el puerto $port: $answer" "the counter does not answer on port $port: $answer"
   fi
-  if curl -sS --fail --max-time 5 "$(lb_url 80)/" 2>/dev/null | grep -q 'Processed by container ID'; then
+  if [ -n "$(replica_at "$(lb_url 80)/")" ]; then
     ok "vote responde a través de lb en $(lb_url 80)/" "vote answers through lb on $(lb_url 80)/"
   else
     no "vote no responde a través de lb en $(lb_url 80)/" "vote does not answer through lb on $(lb_url 80)/"
@@ -120,7 +120,7 @@ checkpoint_6() {
     ok "PostgreSQL tiene $rows voto(s) en la tabla votes (una fila por votante)" \
       "PostgreSQL holds $rows vote(s) in the table votes (one row per voter)"
   else
-    no "todavía no hay votos en PostgreSQL: vote en $(lb_url 80)/" "no vote in PostgreSQL yet: vote on $(lb_url 80)/"
+    no "todavía no hay votos en PostgreSQL: vota en $(lb_url 80)/" "no vote in PostgreSQL yet: vote on $(lb_url 80)/"
   fi
   if wait_until 10 result_agrees; then
     ok "result muestra los mismos $(api_total) votos que PostgreSQL" "result shows the same $(api_total) votes as PostgreSQL"
@@ -146,7 +146,7 @@ checkpoint_6() {
 
 checkpoint_7() {
   lab_running || return
-  if [ -z "$(recall lab_cids)" ]; then no "primero el punto de control 5" "run checkpoint 5 first"; return; fi
+  if [ -z "$(recall lab_cids)" ]; then no "primero el punto de control 5 o 6" "run checkpoint 5 or 6 first"; return; fi
   if containers_new; then
     ok "todos los contenedores son nuevos (docker compose down los borró)" \
       "every container is new (docker compose down removed them)"
@@ -166,7 +166,10 @@ checkpoint_7() {
 
 checkpoint_8() {
   lab_running || return
-  if [ -z "$(recall lab_cids)" ]; then no "primero el punto de control 7" "run checkpoint 7 first"; return; fi
+  if [ -z "$(recall lab_cids)" ]; then
+    no "primero un punto de control anterior de Compose (5, 6 o 7)" "run an earlier checkpoint of the Compose lab first (5, 6 or 7)"
+    return
+  fi
   if containers_new; then
     ok "todos los contenedores son nuevos" "every container is new"
   else

@@ -12,7 +12,7 @@ counter_answers() {
   local port answer
   port=$(host_port web 5000)
   if [ -z "$port" ]; then
-    no "web no publica el puerto 5000: falta -p 5000:5000 en su docker run" \
+    no "web no publica el puerto 5000: a su docker run le falta -p 5000:5000" \
       "web publishes no port 5000: its docker run needs -p 5000:5000"
     return 1
   fi
@@ -46,7 +46,7 @@ counter_running() {
     if [[ " $nets" == *" mybridge "* ]]; then
       ok "$c corre en la red mybridge" "$c runs on the network mybridge"
     else
-      no "$c no está en mybridge (está en: $nets): créelo con --net mybridge" \
+      no "$c no está en mybridge (está en: $nets): créalo con --net mybridge" \
         "$c is not on mybridge (it is on: $nets): create it with --net mybridge"
     fi
   done
@@ -55,7 +55,7 @@ counter_running() {
       ok "web busca a Redis por el nombre db (-e REDIS_HOST=db): el DNS de Docker lo resuelve" \
         "web finds Redis by the name db (-e REDIS_HOST=db): Docker's DNS resolves it"
     else
-      no "web no tiene REDIS_HOST=db: agregue -e REDIS_HOST=db a su docker run" \
+      no "web no tiene REDIS_HOST=db: agrega -e REDIS_HOST=db a su docker run" \
         "web has no REDIS_HOST=db: add -e REDIS_HOST=db to its docker run"
     fi
   fi
@@ -82,21 +82,24 @@ recreated() {
     return 1
   fi
   if [ "$(cid "$1")" = "$(recall "$1")" ]; then
-    no "$1 es el mismo contenedor que en el punto anterior: docker rm -f $1, y su docker run otra vez${2:-}" \
+    no "$1 es el mismo contenedor que en el punto anterior: docker rm -f $1 y vuelve a ejecutar su docker run${2:-}" \
       "$1 is the same container as at the last checkpoint: docker rm -f $1, then its docker run again${3:-}"
     return 1
   fi
   ok "$1 es un contenedor nuevo" "$1 is a new container"
 }
 
+# Checkpoint 1 starts the walkthrough: what earlier runs saw (a rehearsal, another class on the
+# same account) would only make the next checkpoints compare with the wrong moment.
 checkpoint_1() {
+  forget
   counter_running && mark_db
 }
 
 checkpoint_2() {
   counter_running && recreated web || return
   if [ "$(cid db)" != "$(recall db)" ]; then
-    no "db también es nuevo: este paso borra solo web (vuelva al punto 1)" \
+    no "db también es nuevo: este paso borra solo web (vuelve al punto de control 1)" \
       "db is new too: this step removes web only (go back to checkpoint 1)"
   elif marker_survived; then
     ok "la cuenta sobrevivió a docker rm -f web (va por $(hits)): vive en Redis, en db, no en web" \
@@ -117,6 +120,8 @@ checkpoint_3() {
       "the count did NOT survive (it started again: it is at $(hits)): without a volume, Redis kept its data inside the removed container"
   fi
   mark_db
+  # the next checkpoint 4 is its first pass, whatever an earlier run of step 4 left
+  remember step4_db ""
 }
 
 # Checkpoint 4 runs twice: before `docker rm -f db` (db set up to keep its data) and after it
@@ -136,7 +141,7 @@ checkpoint_4() {
     ok "Redis escribe cada cambio en su archivo append-only (appendonly yes)" \
       "Redis writes every change to its append-only file (appendonly yes)"
   else
-    no "Redis corre sin archivo append-only: agregue redis-server --appendonly yes al final del docker run de db" \
+    no "Redis corre sin archivo append-only: agrega redis-server --appendonly yes al final del docker run de db" \
       "Redis runs without the append-only file: end db's docker run with redis-server --appendonly yes"
   fi
   if [ "$(recall step4_db)" = "" ] || [ "$(cid db)" = "$(recall step4_db)" ]; then

@@ -29,12 +29,10 @@ checkpoint_9() {
     ok "lb (HAProxy) ve las 3 réplicas de vote (UP en $(lb_url 8404)/stats)" \
       "lb (HAProxy) sees the 3 vote replicas (UP on $(lb_url 8404)/stats)"
   else
-    no "lb ve $(lb_vote_up) réplicas de vote UP, no 3 (mire $(lb_url 8404)/stats)" \
+    no "lb ve $(lb_vote_up) réplicas de vote UP, no 3 (mira $(lb_url 8404)/stats)" \
       "lb sees $(lb_vote_up) vote replicas UP, not 3 (look at $(lb_url 8404)/stats)"
   fi
-  ids=$(for _ in $(seq 12); do
-    curl -sS --max-time 5 "$(lb_url 80)/" | sed -n 's/.*Processed by container ID \([^<]*\)<.*/\1/p'
-  done | sort -u | paste -sd ' ' -)
+  ids=$(for _ in $(seq 12); do replica_at "$(lb_url 80)/"; done | sort -u | paste -sd ' ' -)
   if [ "$(wc -w <<<"$ids")" -ge 2 ]; then
     ok "12 páginas a través de lb vinieron de $(wc -w <<<"$ids") réplicas: $ids" \
       "12 pages through lb came from $(wc -w <<<"$ids") replicas: $ids"
@@ -60,17 +58,17 @@ checkpoint_10() {
   local down targets
   prom_port=$(host_port "$(first_cid prometheus)" 9090)
   if [ -z "$prom_port" ]; then
-    no "Prometheus no corre: docker compose -f docker-compose.yml -f docker-compose.monitoring.yml --profile monitoring up -d" \
-      "Prometheus is not running: docker compose -f docker-compose.yml -f docker-compose.monitoring.yml --profile monitoring up -d"
+    no "Prometheus no corre: docker compose -f docker-compose.yml -f docker-compose.monitoring.yml --profile monitoring up -d --scale vote=3 --scale worker=3" \
+      "Prometheus is not running: docker compose -f docker-compose.yml -f docker-compose.monitoring.yml --profile monitoring up -d --scale vote=3 --scale worker=3"
     return
   fi
   # Prometheus finds replicas through DNS and scrapes every 5 s: give a fresh start a moment
   if wait_until 60 every_job_found; then
     targets=$(prom_query 'count(up)' | sed -n 's/.*"value":\[[0-9.]*,"\([0-9]*\)"\].*/\1/p')
-    ok "Prometheus (http://localhost:$prom_port) encontró vote, worker, result y counter: $targets destinos" \
+    ok "Prometheus (http://localhost:$prom_port) encontró vote, worker, result y counter: $targets targets" \
       "Prometheus (http://localhost:$prom_port) found vote, worker, result and counter: $targets targets"
   else
-    no "Prometheus no encontró todos los servicios (vote, worker, result, counter): mire http://localhost:$prom_port/targets" \
+    no "Prometheus no encontró todos los servicios (vote, worker, result, counter): mira http://localhost:$prom_port/targets" \
       "Prometheus has not found every service (vote, worker, result, counter): look at http://localhost:$prom_port/targets"
     return
   fi
@@ -78,6 +76,6 @@ checkpoint_10() {
     ok "todos responden (up == 1): cada servicio, cada réplica" "every one answers (up == 1): every service, every replica"
   else
     down=$(prom_query 'up == 0' | grep -o '"instance":"[^"]*"' | cut -d'"' -f4 | paste -sd ' ' -)
-    no "no responden: $down (mire http://localhost:$prom_port/targets)" "not answering: $down (look at http://localhost:$prom_port/targets)"
+    no "no responden: $down (mira http://localhost:$prom_port/targets)" "not answering: $down (look at http://localhost:$prom_port/targets)"
   fi
 }

@@ -67,11 +67,17 @@ check "without the override, Redis and PostgreSQL publish no host port again" eq
     "$(docker inspect -f '{{json .NetworkSettings.Ports}}' "$(cid redis)" "$(cid db)" | grep -c HostPort)" 0
 
 
-note "LAB_LANGUAGE=es: every page in Spanish, whatever the browser asks for"
-LAB_LANGUAGE=es run compose up -d || bad "LAB_LANGUAGE=es compose up -d"
+# ballot_in LANGUAGE ACCEPT_LANGUAGE: the ballot a browser asking for ACCEPT_LANGUAGE gets is in
+# LANGUAGE (its <html lang>)
+ballot_in() {
+    curl -sS --fail --max-time 5 -H "Accept-Language: $2" "http://127.0.0.1:$VOTE_PORT/" | grep -q "<html lang=\"$1\""
+}
+follows_the_browser() { ballot_in es es && ballot_in en en; }
+check "without LAB_LANGUAGE, each ballot follows its browser's language (es, en)" follows_the_browser
+note "LAB_LANGUAGE=es_AR.UTF-8 (a LANG as students' machines have it): every page in Spanish from"
+note "here on, whatever the browser asks; every later checkpoint runs against Spanish pages"
+export LAB_LANGUAGE=es_AR.UTF-8
+run compose up -d || bad "LAB_LANGUAGE=es_AR.UTF-8 compose up -d"
 check "every service healthy" wait_healthy 90 counter-redis redis db counter vote worker result lb
 check "the ballot is in Spanish (<html lang=\"es\">) for a browser that asks for English" \
-    wait_for 60 eval "curl -sS -H 'Accept-Language: en' 'http://127.0.0.1:$VOTE_PORT/' | grep -q '<html lang=\"es\"'"
-run compose up -d || bad "compose up -d"
-check "without LAB_LANGUAGE, it follows the browser again (<html lang=\"en\">)" \
-    wait_for 60 eval "curl -sS -H 'Accept-Language: en' 'http://127.0.0.1:$VOTE_PORT/' | grep -q '<html lang=\"en\"'"
+    wait_for 60 ballot_in es en

@@ -93,6 +93,18 @@ checkpoint_fails() {
         bad "guide checkpoint $1 fails (exit $checkpoint_rc), saying \"$3\""
     fi
 }
+# lesson_says LABEL VALUE: the failure lesson's report (the last `run`'s output, in Spanish) has
+# that line
+lesson_says() { grep -qE "^$1 +$2\$" "$tmp/run.out"; }
+# lesson_passed KILLS: each of the KILLS kills happened, 0 votes lost, and the verdict passed
+lesson_passed() {
+    [ "$(grep -cE " [1-9][0-9]*/$1\$" "$tmp/run.out")" = "$1" ] && lesson_says perdidos 0 &&
+        grep -q "^Todo en orden" "$tmp/run.out"
+}
+two_clients_passed() {
+    lesson_says enviados 200 && lesson_says aplicados 200 && lesson_says perdidos 0 &&
+        grep -q "exactamente 200 votos más" "$tmp/run.out"
+}
 checkpoint_run() {
     printf '$ LAB_LANGUAGE=%s scripts/checkpoint %s\n' "$2" "$1"
     LAB_LANGUAGE=$2 COMPOSE_PROJECT_NAME=$PROJECT CHECKPOINT_STATE=$tmp/checkpoints \

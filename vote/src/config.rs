@@ -1,3 +1,4 @@
+use axum::http::HeaderValue;
 use kit::config::{ConfigError, Env};
 use kit::labels::Labels;
 use kit::language::LanguageChoice;
@@ -31,6 +32,14 @@ impl Config {
                 "must start with http://, https:// or /",
             ));
         }
+        let hostname = env.string_or("HOSTNAME", "unknown");
+        if HeaderValue::from_str(&hostname).is_err() {
+            return Err(ConfigError::new(
+                "HOSTNAME",
+                &hostname,
+                "must be printable ASCII: the ballot sends it in its Container-Id header",
+            ));
+        }
         let trusted_origins = env.get("TRUSTED_ORIGINS").unwrap_or_default();
         let trusted_origins = TrustedOrigins::parse(trusted_origins)
             .map_err(|problem| ConfigError::new("TRUSTED_ORIGINS", trusted_origins, problem))?;
@@ -39,7 +48,7 @@ impl Config {
             port: env.port_or("PORT", 80)?,
             page: PageSettings {
                 labels: Labels::from_env(env),
-                hostname: env.string_or("HOSTNAME", "unknown"),
+                hostname,
                 result_url,
                 language: LanguageChoice::from_env(env)?,
             },
@@ -84,6 +93,12 @@ mod tests {
             config.page.result_url.as_deref(),
             Some("http://localhost:8081")
         );
+    }
+
+    #[test]
+    fn a_hostname_that_is_no_header_value_is_refused() {
+        let err = Config::from_env(&Env::from_pairs([("HOSTNAME", "caf\u{e9}\n")])).unwrap_err();
+        assert_eq!(err.var, "HOSTNAME");
     }
 
     #[test]

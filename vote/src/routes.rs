@@ -3,7 +3,7 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use kit::queue::Choice;
@@ -30,6 +30,11 @@ impl VotePage<'_> {
     }
 }
 
+/// The container that answered, as the ballot's footer shows it ("Processed by container ID"),
+/// in a header that reads the same in every page language: the checkpoints and the lab tell
+/// replicas apart by it, and `curl -sI` shows it.
+pub const CONTAINER_ID: HeaderName = HeaderName::from_static("container-id");
+
 /// The ballot, with the voter's last choice marked. Works without Redis: only voting needs it.
 pub async fn show(State(state): State<AppState>, headers: HeaderMap, jar: CookieJar) -> Response {
     let languages = state.0.page.language;
@@ -39,9 +44,12 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap, jar: Cookie
         None => voter::remember_voter(jar, &voter::new_voter_id()),
     };
     let chosen = voter::last_vote(&jar);
+    // the configuration refused a HOSTNAME that is no header value
+    let container_id = HeaderValue::from_str(&state.0.page.hostname).ok();
     languages.mark(
         (
             jar,
+            container_id.map(|id| [(CONTAINER_ID, id)]),
             VotePage {
                 lang: language.tag(),
                 t: text(language),

@@ -357,6 +357,48 @@ async fn the_ballot_and_its_problem_pages_speak_the_browsers_language() {
 }
 
 #[tokio::test]
+async fn the_container_id_header_names_the_replica_in_every_language() {
+    let (app, _redis) = vote_and_redis(&[]).await;
+    for (accept_language, _) in LANGUAGE_CASES {
+        let page = send(&app, page_request("/", *accept_language)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(
+            page.headers.get("container-id").map(|id| id.as_bytes()),
+            Some(&b"c0ffee123"[..]),
+            "{accept_language:?}: {:?}",
+            page.headers
+        );
+    }
+    // what `curl -sI` asks, as the guide shows it
+    let head = send(&app, Request::head("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.headers.get("container-id").unwrap(), "c0ffee123");
+}
+
+#[tokio::test]
+async fn lab_language_as_a_locale_puts_the_pages_in_its_language() {
+    let redis = RedisServer::start().await;
+    for (locale, lang, footer) in [
+        (
+            "es_AR",
+            "es",
+            "Procesado por el contenedor con ID c0ffee123",
+        ),
+        (
+            "es_ES.UTF-8",
+            "es",
+            "Procesado por el contenedor con ID c0ffee123",
+        ),
+        ("en_US.UTF-8", "en", "Processed by container ID c0ffee123"),
+    ] {
+        let app = vote_app(&redis, &[("LAB_LANGUAGE", locale)]).await;
+        let asked = if lang == "es" { "en" } else { "es" };
+        let page = send(&app, page_request("/", Some(asked))).await;
+        assert_page_in(&page, lang, footer, false);
+    }
+}
+
+#[tokio::test]
 async fn lab_language_puts_every_page_in_spanish_but_curl_still_reads_english() {
     let (app, _redis) = vote_and_redis(&[("LAB_LANGUAGE", "es")]).await;
     let page = send(&app, page_request("/", Some("en-US,en;q=0.9"))).await;

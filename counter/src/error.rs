@@ -11,7 +11,11 @@ pub struct CounterError(#[from] RedisUnavailable);
 
 impl IntoResponse for CounterError {
     fn into_response(self) -> Response {
-        tracing::warn!(error = %self, "answering 503");
+        match &self.0 {
+            // the breaker logged its opening once; a line per refused visit would bury it
+            RedisUnavailable::NotTried(_) => tracing::debug!(error = %self, "answering 503"),
+            _ => tracing::warn!(error = %self, "answering 503"),
+        }
         metrics::counter!(REDIS_ERRORS.name).increment(1);
         (
             StatusCode::SERVICE_UNAVAILABLE,

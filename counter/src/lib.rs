@@ -17,7 +17,9 @@
 #![doc = include_str!("env.md")]
 //!
 //! Routes: `GET /`, `/healthz` (alive), `/readyz` (Redis answers PING), `/metrics`.
-//! When Redis is down, `/` answers 503 within about a second and recovers by itself.
+//! When Redis is down, `/` answers 503 within about a second and recovers by itself. When it
+//! hangs, the circuit breaker ([`kit::breaker`]) opens after a few failed visits, and the next
+//! ones get their 503 at once until a probe finds Redis back.
 
 mod config;
 mod error;
@@ -31,6 +33,7 @@ pub use error::CounterError;
 
 use axum::Router;
 use axum::routing::get;
+use kit::breaker::Breaker;
 use kit::language::LanguageChoice;
 use kit::service::{Running, StartError};
 use kit::telemetry::REDIS_ERRORS;
@@ -58,6 +61,7 @@ pub fn start(
     let redis = config.redis.shared_connection()?;
     let state = AppState {
         redis,
+        breaker: Breaker::new("redis"),
         language: config.language,
     };
     Running::serve("counter", listener, app(state), shutdown)
@@ -67,6 +71,7 @@ pub fn start(
 #[derive(Clone)]
 struct AppState {
     redis: ConnectionManager,
+    breaker: Breaker,
     language: LanguageChoice,
 }
 

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use kit::language::Language;
 use kit::readiness::Readiness;
-use kit::redis_client;
+use kit::redis_client::{self, RedisUnavailable};
 
 use crate::{AppState, CounterError, HITS_KEY};
 
@@ -47,7 +47,9 @@ pub async fn count_visit(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, CounterError> {
-    let count: i64 = redis_client::with_connection_until(
+    // A Redis that stopped answering fails the visit at once instead of after the deadline.
+    let permit = state.breaker.permit().map_err(RedisUnavailable::from)?;
+    let counted: Result<i64, RedisUnavailable> = redis_client::with_connection_until(
         redis_client::request_deadline(),
         &state.redis,
         |mut conn| async move {
@@ -57,7 +59,9 @@ pub async fn count_visit(
                 .await
         },
     )
-    .await?;
+    .await;
+    permit.record(&counted);
+    let count = counted?;
     if wants_html(&headers) {
         let language = state.language.for_request(&headers);
         Ok(state

@@ -6,7 +6,8 @@
 //! - [`redis_client`] (feature `redis`) and [`postgres_client`] (feature `postgres`): the shared
 //!   Redis connection, the PostgreSQL pool and dedicated connections, with bounded timeouts, so
 //!   a dead backend turns into a quick error instead of a hung request; [`backoff`]: an outage
-//!   logged once, retried with a capped backoff;
+//!   logged once, retried with a capped backoff; [`breaker`]: a circuit breaker in front of a
+//!   backend, so calls fail at once while it does not answer;
 //! - [`telemetry`]: `tracing` logs (`RUST_LOG`, `LOG_FORMAT=json`) and the one Prometheus recorder,
 //!   which serves every metric with its HELP text, the process's metrics and `{service}_build_info`;
 //! - [`http`]: `/healthz`, `/metrics`, request metrics, the 404 fallback and body limits;
@@ -28,6 +29,7 @@
 //! binds the port; tests call the same `start` with values of their own and a loopback listener.
 
 pub mod backoff;
+pub mod breaker;
 pub mod config;
 pub mod healthcheck;
 pub mod host_check;

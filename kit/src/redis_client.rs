@@ -13,6 +13,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnecti
 use redis::{AsyncConnectionConfig, Client, IntoConnectionInfo, RedisResult};
 use tokio::time::Instant;
 
+use crate::breaker::BreakerOpen;
 use crate::config::{ConfigError, Env};
 
 /// How long opening a TCP connection to Redis may take.
@@ -31,6 +32,9 @@ pub enum RedisUnavailable {
     Command(#[from] redis::RedisError),
     #[error("Redis did not answer within the request's {REQUEST_DEADLINE:?}")]
     Timeout,
+    /// Nothing was sent: the calls before failed ([`crate::breaker`]).
+    #[error(transparent)]
+    NotTried(#[from] BreakerOpen),
 }
 
 /// When the Redis exchange of a request that starts now must be over.

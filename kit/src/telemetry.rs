@@ -140,7 +140,7 @@ impl MetricHelp {
 
 /// Gives the recorder, installed or being installed ([`recorder`]), the HELP text and unit of
 /// each metric in `table`.
-fn describe(table: &[MetricHelp]) {
+pub(crate) fn describe(table: &[MetricHelp]) {
     for metric in table {
         let MetricHelp {
             name, unit, help, ..

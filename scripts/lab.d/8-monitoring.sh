@@ -5,8 +5,9 @@
 # Step 8 (sourced by scripts/lab): the monitoring profile's Prometheus finds every service and
 # each of vote's 3 replicas through Docker's DNS, and every query of the Grafana dashboard
 # answers with data once votes flow; with the worker stopped the queue's depth climbs and
-# NoCommitWhileVotesWait goes off, started again it drains. Grafana itself does not run here
-# (no image, no package).
+# NoCommitWhileVotesWait goes off, started again it drains; with counter-redis paused (frozen,
+# like a hung process) the counter's circuit breaker opens and fails visits untried, and closes
+# once it is unpaused. Grafana itself does not run here (no image, no package).
 
 use_monitoring() { compose_files=(-f docker-compose.yml -f docker-compose.monitoring.yml); }
 running() { docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$1" | wc -l; }
@@ -19,6 +20,23 @@ every_replica_up() {
 # prom_has QUERY: the query returns data now (a PromQL comparison drops what is false)
 prom_has() { prom_query "$1" | jq -e '.data.result | length > 0'; }
 votes_scraped_since() { [ "$(prom_query 'sum(votes_recorded_total)' | jq -r '.data.result[0].value[1] // 0')" -ge "$1" ]; }
+# counter_metric SERIES: its value on the counter's /metrics (Prometheus' text format)
+counter_metric() {
+    curl -sS --fail --max-time 5 "http://127.0.0.1:$COUNTER_PORT/metrics" | awk -v s="$1" '$1 == s { print $2 }'
+}
+# visit_codes N: N visits to the counter at once; prints their status codes, one a line
+visit_codes() {
+    local i pids=()
+    for ((i = 0; i < $1; i++)); do
+        curl -sS -o /dev/null -w '%{http_code}\n' --max-time 5 "http://127.0.0.1:$COUNTER_PORT/" &
+        pids+=("$!")
+    done
+    wait "${pids[@]}"
+}
+counts_again() {
+    [ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$COUNTER_PORT/")" = 200 ] &&
+        [ "$(counter_metric 'circuit_breaker_state{backend="redis"}')" = 0 ]
+}
 # panel_answers: for each query of the dashboard, "panel (refId): N series, first value", and
 # the word "empty" for one without data
 panel_answers() {
@@ -69,8 +87,8 @@ panel_answers >"$tmp/panels.txt"
 indent <"$tmp/panels.txt"
 check "every query of every dashboard panel returns data ($(grep -vc ': empty$\|query failed' "$tmp/panels.txt") of $(wc -l <"$tmp/panels.txt"))" \
     eval "! grep -q ': empty$\|query failed' '$tmp/panels.txt'"
-check "the 5 alert rules are loaded and evaluate without error" eq \
-    "$(prom_api rules | jq '[.data.groups[].rules[] | select(.type == "alerting" and .health == "ok")] | length')" 5
+check "the 6 alert rules are loaded and evaluate without error" eq \
+    "$(prom_api rules | jq '[.data.groups[].rules[] | select(.type == "alerting" and .health == "ok")] | length')" 6
 prom_api alerts | jq -r '.data.alerts[] | "\(.labels.alertname) \(.state)"' >"$tmp/alerts.txt"
 note "alerts pending or firing now: $(paste -sd, "$tmp/alerts.txt" | grep . || echo none)"
 
@@ -94,5 +112,21 @@ prom_api alerts | jq -r '.data.alerts[] | "\(.labels.alertname) \(.state)"' | in
 run compose start worker || bad "compose start worker"
 check "worker started: the queue drains, max(vote_queue_depth) back to 0" \
     wait_for 60 prom_has 'max(vote_queue_depth) == 0'
+
+note "a frozen backend: counter-redis paused (SIGSTOP-like: connections open, no answer)"
+run compose pause counter-redis || bad "compose pause counter-redis"
+visit_codes 10 >"$tmp/paused.txt"
+check "10 visits at once while it is paused: each 503 after its 1.5 s deadline" eq "$(grep -c '^503$' "$tmp/paused.txt")" 10
+check "the counter's circuit breaker for Redis opened (circuit_breaker_state 2)" \
+    eq "$(counter_metric 'circuit_breaker_state{backend="redis"}')" 2
+rejected=$(counter_metric 'circuit_breaker_rejected_total{backend="redis"}')
+visit_codes 20 >"$tmp/open.txt"
+not_tried=$(($(counter_metric 'circuit_breaker_rejected_total{backend="redis"}') - rejected))
+check "20 more visits: all 503, at least 19 refused without trying Redis ($not_tried; a cool-down may let one probe through)" \
+    test "$(grep -c '^503$' "$tmp/open.txt")" = 20 -a "$not_tried" -ge 19
+t_thaw=$(now_ms)
+run compose unpause counter-redis || bad "compose unpause counter-redis"
+check "unpaused: a visit is counted again and the breaker closed" wait_for 10 counts_again
+note "the first visit counted $(secs_since "$t_thaw") s after the unpause began (cool-down 0.5 s, then one probe)"
 note "step 8 took $(secs_since "$t8") s"
 use_volumes

@@ -142,6 +142,23 @@ impl Supervisor {
         self.server_pid = None;
     }
 
+    /// Sends `signal` (a name `kill -s` takes: STOP, CONT) to the running server.
+    pub(crate) fn signal_server(&self, signal: &str) {
+        let Some(pid) = self.server_pid else {
+            panic!(
+                "no server runs under {} to send SIG{signal}",
+                self.dir.display()
+            );
+        };
+        let sent = Command::new("kill")
+            .args(["-s", signal, &pid.to_string()])
+            .status();
+        assert!(
+            sent.as_ref().is_ok_and(|status| status.success()),
+            "kill -s {signal} {pid}: {sent:?}"
+        );
+    }
+
     pub(crate) fn server_running(&self) -> bool {
         self.server_pid.is_some_and(is_running)
     }

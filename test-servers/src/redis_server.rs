@@ -101,6 +101,18 @@ impl RedisServer {
         startup::kill(&mut self.supervisor, self.port, SERVER).await;
     }
 
+    /// SIGSTOPs the server: it keeps its connections open and answers nothing, like a hung
+    /// process, until [`thaw`](Self::thaw). (Stopping or dropping a frozen server still works:
+    /// SIGKILL ends a stopped process.)
+    pub fn freeze(&self) {
+        self.supervisor.signal_server("STOP");
+    }
+
+    /// SIGCONTs a [frozen](Self::freeze) server: it answers what waited, then the rest.
+    pub fn thaw(&self) {
+        self.supervisor.signal_server("CONT");
+    }
+
     /// Starts the server again on the same port and directory, killing it first if it runs,
     /// and returns once it answers PING (after loading its append-only file, if persistent).
     pub async fn start_again(&mut self) {

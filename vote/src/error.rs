@@ -50,6 +50,11 @@ impl VoteError {
                         tracing::warn!(error = %self, "vote not sent");
                         t.not_sent
                     }
+                    // the breaker logged its opening once; a line per vote would bury it
+                    QueueError::NotTried(_) => {
+                        tracing::debug!(error = %self, "vote not sent");
+                        t.not_sent
+                    }
                     QueueError::Redis(_) => {
                         tracing::warn!(error = %self, "vote not confirmed");
                         t.unconfirmed

@@ -6,7 +6,8 @@
 //! a sequence number, see [`queue`]) and sends a browser back to `/` (303), so a refresh never
 //! votes twice; a client that does not ask for HTML (curl, `ab`) gets one line of text (200).
 //! Only a successful RPUSH is reported as a recorded vote. Votes arriving together share one
-//! RPUSH (see [`VoteQueue`]). Votes posted by other sites' pages are refused (see [`origin`]).
+//! RPUSH (see [`VoteQueue`]); while Redis's circuit breaker is open ([`kit::breaker`]), a vote
+//! is answered "not recorded" at once, untried. Votes posted by other sites' pages are refused (see [`origin`]).
 //! `/metrics` shows how many votes wait in the list for a worker (`vote_queue_depth`), also when
 //! no worker runs.
 //!

@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use kit::breaker::{Breaker, BreakerOpen};
 use kit::queue::{self, Choice, VoteMessage};
 use kit::redis_client::{self, RedisUnavailable};
 use redis::aio::ConnectionManager;
@@ -37,6 +38,9 @@ pub enum QueueError {
         redis_client::REQUEST_DEADLINE
     )]
     Backlog,
+    /// The vote was never sent: Redis's circuit breaker is open.
+    #[error(transparent)]
+    NotTried(#[from] BreakerOpen),
 }
 
 /// The handle handlers push votes through. Cloning it is cheap; the task sending the votes
@@ -44,6 +48,7 @@ pub enum QueueError {
 #[derive(Debug, Clone)]
 pub struct VoteQueue {
     waiting: mpsc::Sender<Waiting>,
+    breaker: Breaker,
 }
 
 #[derive(Debug)]
@@ -60,12 +65,25 @@ impl VoteQueue {
     pub fn start(redis: ConnectionManager) -> Self {
         let (waiting, receiver) = mpsc::channel(WAITING_LIMIT);
         tokio::spawn(send_votes(redis, receiver));
-        Self { waiting }
+        Self {
+            waiting,
+            breaker: Breaker::new("redis"),
+        }
     }
 
     /// Appends the vote; returns its `seq` once Redis has it. Answers within
-    /// [`redis_client::REQUEST_DEADLINE`].
+    /// [`redis_client::REQUEST_DEADLINE`], and at once while Redis's circuit breaker is open.
     pub async fn push(&self, voter_id: &str, choice: Choice) -> Result<i64, QueueError> {
+        let permit = self.breaker.permit()?;
+        let pushed = self.send(voter_id, choice).await;
+        // A vote that waited out its turn says nothing about Redis: the calls before it do.
+        if !matches!(pushed, Err(QueueError::Backlog)) {
+            permit.record(&pushed);
+        }
+        pushed
+    }
+
+    async fn send(&self, voter_id: &str, choice: Choice) -> Result<i64, QueueError> {
         let deadline = Instant::now() + redis_client::REQUEST_DEADLINE;
         let (reply, answer) = oneshot::channel();
         let waiting = Waiting {

@@ -156,10 +156,12 @@ async fn redis_gone_answers_every_waiting_vote_with_an_error_in_time() {
     );
 
     redis.start_again().await;
-    queue
-        .push("after", Choice::A)
-        .await
-        .expect("recorded again");
+    // The failures opened Redis's circuit breaker: votes are refused untried until its
+    // cool-down ends and one, the probe, finds Redis back.
+    wait_until(Duration::from_secs(10), || async {
+        queue.push("after", Choice::A).await.is_ok()
+    })
+    .await;
     let voters: Vec<String> = queued(&redis)
         .await
         .into_iter()

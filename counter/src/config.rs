@@ -1,4 +1,5 @@
 use kit::config::{ConfigError, Env};
+use kit::fault::FaultSwitch;
 use kit::language::LanguageChoice;
 use kit::redis_client::RedisSettings;
 
@@ -7,16 +8,19 @@ use kit::redis_client::RedisSettings;
 pub const ENV_HELP: &str = include_str!("env.md");
 
 /// The counter's settings, read once at start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub redis: RedisSettings,
     pub port: u16,
     pub language: LanguageChoice,
+    /// What it may be told to do wrong (`FAULT_INJECTION`, [`kit::fault`]).
+    pub faults: FaultSwitch,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
+            faults: FaultSwitch::from_env(env)?,
             redis: RedisSettings::from_env(env, "localhost")?,
             port: env.port_or("BIND_PORT", 5000)?,
             language: LanguageChoice::from_env(env)?,

@@ -34,6 +34,7 @@ pub use error::CounterError;
 use axum::Router;
 use axum::routing::get;
 use kit::breaker::Breaker;
+use kit::fault::FaultSwitch;
 use kit::language::LanguageChoice;
 use kit::service::{Running, StartError};
 use kit::telemetry::REDIS_ERRORS;
@@ -64,7 +65,7 @@ pub fn start(
         breaker: Breaker::new("redis"),
         language: config.language,
     };
-    Running::serve("counter", listener, app(state), shutdown)
+    Running::serve("counter", listener, app(state, &config.faults), shutdown)
 }
 
 /// What the handlers share.
@@ -84,10 +85,10 @@ impl std::fmt::Debug for AppState {
 }
 
 /// The counter's HTTP interface.
-fn app(state: AppState) -> Router {
+fn app(state: AppState, faults: &FaultSwitch) -> Router {
     let router = Router::new()
         .route("/", get(routes::count_visit))
         .route("/readyz", get(routes::readyz))
         .with_state(state);
-    kit::http::with_common_routes(router, BODY_LIMIT)
+    kit::http::with_common_routes(router, BODY_LIMIT, faults)
 }

@@ -1,7 +1,7 @@
 //! Circuit breakers where a service calls a backend: after [`FAILURES_TO_OPEN`] calls in a row
 //! failed or timed out, the breaker opens and calls fail at once instead of waiting out their
-//! deadline on a backend that does not answer (a frozen Redis held every vote for its whole
-//! 1.5 s deadline, and requests piled up behind it). After a cool-down one call, the probe, goes
+//! deadline on a backend that does not answer (a frozen Redis held every vote until its
+//! response timed out, and requests piled up behind it). After a cool-down one call, the probe, goes
 //! through: its success closes the breaker, its failure opens it again.
 //!
 //! The policy (consecutive failures, the cool-down) and the three states are failsafe's. Its

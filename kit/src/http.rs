@@ -11,15 +11,18 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Level;
 
+use crate::fault::{self, FaultSwitch};
 use crate::host_check::HostCheckLayer;
 use crate::request_metrics::RequestMetricsLayer;
 use crate::telemetry;
 
-/// Adds the shared routes and layers to a service's router. Bodies larger than `body_limit`
-/// bytes are refused with 413 before a handler sees them.
-pub fn with_common_routes(router: Router, body_limit: usize) -> Router {
+/// Adds the shared routes and layers to a service's router, and `faults`' `/fault` and
+/// misbehaving to its own routes ([`crate::fault`]). Bodies larger than `body_limit` bytes are
+/// refused with 413 before a handler sees them.
+pub fn with_common_routes(router: Router, body_limit: usize, faults: &FaultSwitch) -> Router {
     // Installed now, not at the first scrape, so requests before it are counted.
     telemetry::prometheus();
+    let router = fault::wrap(router, faults);
     // The last layer added is the outermost: what it adds reaches every response, including
     // the 400, 404, 405 and 413 answered by the layers and fallback inside it.
     router

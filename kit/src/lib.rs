@@ -31,6 +31,7 @@
 pub mod backoff;
 pub mod breaker;
 pub mod config;
+pub mod fault;
 pub mod healthcheck;
 pub mod host_check;
 pub mod http;

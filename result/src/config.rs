@@ -1,4 +1,5 @@
 use kit::config::{ConfigError, Env};
+use kit::fault::FaultSwitch;
 use kit::labels::Labels;
 use kit::language::LanguageChoice;
 use kit::postgres_client::PgSettings;
@@ -14,11 +15,14 @@ pub struct Config {
     pub port: u16,
     pub labels: Labels,
     pub language: LanguageChoice,
+    /// What it may be told to do wrong (`FAULT_INJECTION`, [`kit::fault`]).
+    pub faults: FaultSwitch,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
+            faults: FaultSwitch::from_env(env)?,
             postgres: PgSettings::from_env(env)?.with_application_name("result"),
             port: env.port_or("PORT", 80)?,
             labels: Labels::from_env(env),

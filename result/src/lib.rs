@@ -36,6 +36,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use kit::fault::FaultSwitch;
 use kit::labels::Labels;
 use kit::language::LanguageChoice;
 use kit::service::{Running, StartError};
@@ -64,7 +65,12 @@ pub fn start(
         shutdown: shutdown.clone(),
     };
     tracing::info!(postgres = %config.postgres.display_addr(), "reading scores from PostgreSQL");
-    let running = Running::serve("result", listener, app(state), shutdown.clone())?;
+    let running = Running::serve(
+        "result",
+        listener,
+        app(state, &config.faults),
+        shutdown.clone(),
+    )?;
     Ok(running.with_task(
         "score watcher",
         watch_scores(config.postgres, publish, shutdown),
@@ -82,7 +88,7 @@ struct AppState {
 }
 
 /// The result app's HTTP interface.
-fn app(state: AppState) -> Router {
+fn app(state: AppState, faults: &FaultSwitch) -> Router {
     let router = Router::new()
         .route("/", get(routes::page))
         .route("/events", get(routes::events))
@@ -90,5 +96,5 @@ fn app(state: AppState) -> Router {
         .route("/readyz", get(routes::readyz))
         .route("/static/result.js", get(routes::script))
         .with_state(state);
-    kit::http::with_common_routes(router, BODY_LIMIT)
+    kit::http::with_common_routes(router, BODY_LIMIT, faults)
 }

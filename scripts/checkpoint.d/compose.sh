@@ -8,6 +8,8 @@ SERVICES=(counter counter-redis vote redis worker db result lb)
 project=${COMPOSE_PROJECT_NAME:-$(sed -n 's/^COMPOSE_PROJECT_NAME=//p' .env 2>/dev/null | tail -n 1)}
 project=${project:-$(basename "$PWD" | tr '[:upper:]' '[:lower:]' | tr -cd 'a-z0-9_-')}
 
+# back_tier: the project's network that joins everything that talks to a data store
+back_tier() { printf '%s_back-tier' "$project"; }
 # project_cids [FILTER...]: the project's containers, running or not (not `compose run`'s)
 project_cids() {
   docker ps -aq --no-trunc --filter "label=com.docker.compose.project=$project" \

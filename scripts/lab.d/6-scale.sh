@@ -54,10 +54,28 @@ stop_failed=$fault_failed
 check "docker stop of a vote replica under load: 0 failed votes ($stop_failed)" eq "$stop_failed" 0
 check "3 workers drained the queue, each voter's last vote kept (loadgen --verify)" verified stop
 
-note "the stopped replica back, then docker kill of another (SIGKILL: requests in progress are cut)"
+note "the stopped replica back"
 run compose up -d --scale vote=3 --scale worker=3
 check "3 vote replicas healthy and up in lb again" \
     wait_for 60 eval 'replicas_healthy vote 3 && lb_up vote 3'
+
+note "a replica that answers 500 while its /readyz passes: fault injection (FAULT_INJECTION=on in the"
+note "compose file), driven by the binary in its container; lb retries its 500s on the others"
+# vote_fault CHANGE...: `vote fault CHANGE` in vote's second replica, as a student types it
+vote_fault() { run compose exec -T --index 2 vote /usr/local/bin/vote fault "$@"; }
+# lb_vote_retries: requests lb sent again to another vote replica so far (stats: wretr)
+lb_vote_retries() { lb_csv | awk -F, '$1 == "vote" && $2 == "BACKEND" { print $16 }'; }
+retries_before=$(lb_vote_retries)
+under_load error vote_fault error 1.0
+error_failed=$fault_failed
+retried=$(($(lb_vote_retries) - retries_before))
+check "its 500s were retried on the other replicas: $retried retries, 0 failed votes ($error_failed; under 1% was the goal)" \
+    eq "$error_failed $((retried > 0))" "0 1"
+check "... and none lost (loadgen --verify)" verified error
+check "its /readyz passed all along: 3 vote servers up" lb_up vote 3
+vote_fault off || bad "vote fault off"
+
+note "docker kill of another replica (SIGKILL: requests in progress are cut)"
 fault kill
 kill_failed=$fault_failed
 check "docker kill of a vote replica under load: no acknowledged vote lost (loadgen --verify)" verified kill
@@ -70,9 +88,20 @@ check "the result page's live stream works through lb (a scores event)" grep -q 
 printf '$ curl http://127.0.0.1:%s/stats;csv   (the stats page, as CSV: backend, server, status)\n' "$LB_STATS_PORT"
 lb_servers | indent
 check "lb's stats page answers (http://127.0.0.1:$LB_STATS_PORT/stats)" lb_stats_page
-note "failed votes: $stop_failed while a vote replica was stopped, $kill_failed while one was killed (3 replicas, $distinct seen)"
+note "failed votes: $stop_failed while a vote replica was stopped, $error_failed while one answered 500, $kill_failed while one was killed (3 replicas, $distinct seen)"
 
+# lb_health_is "HEALTHZ READYZ": the status codes of lb's two health answers
+lb_health_is() {
+    eq "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$LB_STATS_PORT/healthz") $(
+        curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$LB_STATS_PORT/readyz")" "$1"
+}
 note "the course's exercise of failure (guide step 11): two clients send 100 votes each at once"
 run env COMPOSE_PROJECT_NAME="$PROJECT" LAB_LANGUAGE=es scripts/failure-lesson --two-clients
 check "scripts/failure-lesson --two-clients: 200 votes sent at once, 200 applied, 0 lost, 200 more rows" \
     two_clients_passed
+
+note "lb's two health answers: /healthz while HAProxy runs (the Swarm stack's healthcheck: an outage"
+note "of Redis must not get lb replaced), /readyz while a vote and a result replica are up (Compose's)"
+check "lb's /healthz and /readyz: 200 200" lb_health_is "200 200"
+run compose stop vote
+check "every vote replica stopped: /healthz still 200, /readyz 503" wait_for 15 lb_health_is "200 503"

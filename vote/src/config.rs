@@ -1,5 +1,6 @@
 use axum::http::HeaderValue;
 use kit::config::{ConfigError, Env};
+use kit::fault::FaultSwitch;
 use kit::labels::Labels;
 use kit::language::LanguageChoice;
 use kit::redis_client::RedisSettings;
@@ -18,6 +19,8 @@ pub struct Config {
     pub port: u16,
     pub page: PageSettings,
     pub trusted_origins: TrustedOrigins,
+    /// What it may be told to do wrong (`FAULT_INJECTION`, [`kit::fault`]).
+    pub faults: FaultSwitch,
 }
 
 impl Config {
@@ -44,6 +47,7 @@ impl Config {
         let trusted_origins = TrustedOrigins::parse(trusted_origins)
             .map_err(|problem| ConfigError::new("TRUSTED_ORIGINS", trusted_origins, problem))?;
         Ok(Self {
+            faults: FaultSwitch::from_env(env)?,
             redis: RedisSettings::from_env(env, "redis")?,
             port: env.port_or("PORT", 80)?,
             page: PageSettings {

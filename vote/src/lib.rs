@@ -38,6 +38,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
+use kit::fault::FaultSwitch;
 use kit::language::LanguageChoice;
 use kit::service::{Running, StartError};
 use redis::aio::ConnectionManager;
@@ -64,8 +65,10 @@ pub fn start(
         page: config.page,
         trusted_origins: config.trusted_origins,
     }));
-    Ok(Running::serve("vote", listener, app(state), shutdown)?
-        .with_task("queue depth sampler", depth))
+    Ok(
+        Running::serve("vote", listener, app(state, &config.faults), shutdown)?
+            .with_task("queue depth sampler", depth),
+    )
 }
 
 /// What the handlers share. Axum clones the state for every request: one reference count.
@@ -98,10 +101,10 @@ impl std::fmt::Debug for AppState {
 }
 
 /// The vote app's HTTP interface.
-fn app(state: AppState) -> Router {
+fn app(state: AppState, faults: &FaultSwitch) -> Router {
     let router = Router::new()
         .route("/", get(routes::show).post(routes::cast))
         .route("/readyz", get(routes::readyz))
         .with_state(state);
-    kit::http::with_common_routes(router, BODY_LIMIT)
+    kit::http::with_common_routes(router, BODY_LIMIT, faults)
 }

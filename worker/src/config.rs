@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use kit::config::{ConfigError, Env};
+use kit::fault::FaultSwitch;
 use kit::postgres_client::PgSettings;
 use kit::redis_client::RedisSettings;
 
@@ -19,6 +20,8 @@ pub struct Config {
     pub worker_id: String,
     /// Stop once a take finds the queue empty, instead of waiting for votes.
     pub exit_when_empty: bool,
+    /// What it may be told to do wrong (`FAULT_INJECTION`, [`kit::fault`]).
+    pub faults: FaultSwitch,
 }
 
 impl Config {
@@ -49,6 +52,7 @@ impl Config {
             ),
         };
         Ok(Self {
+            faults: FaultSwitch::from_env(env)?,
             redis: RedisSettings::from_env(env, "redis")?,
             postgres: PgSettings::from_env(env)?.with_application_name("worker"),
             port: env.port_or("PORT", 80)?,

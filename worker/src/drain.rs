@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use deadpool_postgres::Pool as PgPool;
+use kit::fault::FaultSwitch;
 use kit::queue::DeadLetter;
 use redis::aio::ConnectionManager;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +24,8 @@ pub struct Worker {
     batch_size: usize,
     heartbeat_ttl: Duration,
     exit_when_empty: bool,
+    /// `worker fault stall` holds the commit of the batch in hand ([`kit::fault`]).
+    faults: FaultSwitch,
 }
 
 impl std::fmt::Debug for Worker {
@@ -43,6 +46,7 @@ impl Worker {
             batch_size: config.batch_size,
             heartbeat_ttl: config.heartbeat_ttl,
             exit_when_empty: config.exit_when_empty,
+            faults: config.faults.clone(),
         }
     }
 }
@@ -58,6 +62,7 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
         batch_size,
         heartbeat_ttl,
         exit_when_empty,
+        faults,
     } = worker;
     tracing::info!(
         worker_id = queue.worker_id(),
@@ -128,6 +133,11 @@ pub async fn run(worker: Worker, shutdown: CancellationToken) {
         }
         let taken = raw.len();
         let plan = apply::plan(raw);
+        // Stalled, the batch stays in this worker's processing list, its heartbeat alive.
+        tokio::select! {
+            () = faults.until_not_stalled() => {}
+            () = shutdown.cancelled() => break,
+        }
         let Some(changed) = retry::commit(&postgres, &plan.votes, &mut pg, &shutdown).await else {
             break;
         };

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use deadpool_postgres::Pool as PgPool;
+use kit::fault::FaultSwitch;
 use kit::readiness::Readiness;
 use kit::{postgres_client, redis_client};
 use redis::aio::ConnectionManager;
@@ -25,11 +26,11 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-pub fn app(state: AppState) -> Router {
+pub fn app(state: AppState, faults: &FaultSwitch) -> Router {
     let router = Router::new()
         .route("/readyz", get(readyz))
         .with_state(state);
-    kit::http::with_common_routes(router, BODY_LIMIT)
+    kit::http::with_common_routes(router, BODY_LIMIT, faults)
 }
 
 /// Ready when both Redis and PostgreSQL answer; the body says which one does not.

@@ -85,7 +85,7 @@ pub fn start(
     let running = Running::serve(
         "worker health endpoints",
         listener,
-        health::app(state),
+        health::app(state, &config.faults),
         server_shutdown.clone(),
     )?;
     Ok(running.with_task("worker loop", async move {

@@ -18,8 +18,10 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::net::SocketAddr;
+
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
@@ -83,7 +85,7 @@ pub async fn serve_with(
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     metrics::counter!(HTTP_ACCEPT_ERRORS.name).increment(1);
                     tracing::warn!(error = %e, "cannot accept a connection");
@@ -151,7 +153,7 @@ async fn reserve_room(
 /// Serves one connection until the client closes it, it times out, it is idle when room is
 /// needed, or the service stops.
 async fn serve_connection(
-    stream: TcpStream,
+    (stream, peer): (TcpStream, SocketAddr),
     router: Router,
     limits: ConnectionLimits,
     activity: Arc<Activity>,
@@ -162,7 +164,10 @@ async fn serve_connection(
     let tracked = activity.clone();
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let guard = tracked.begin();
-        let response = router.clone().oneshot(request.map(axum::body::Body::new));
+        let mut request = request.map(axum::body::Body::new);
+        // who sent it: `/fault` takes changes from this host only
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let response = router.clone().oneshot(request);
         async move {
             let response = response.await?;
             Ok::<_, Infallible>(response.map(|body| TrackedBody::new(body, guard)))

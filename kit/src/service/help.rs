@@ -6,8 +6,9 @@ use super::Service;
 pub(super) fn usage<C>(service: &Service<C>) -> String {
     let name = service.name;
     format!(
-        "{name}: {}\n\nUsage:\n  {name}              run the service\n  {name} healthcheck  exit 0 when the running service answers /healthz\n\nEnvironment:\n{}",
+        "{name}: {}\n\nUsage:\n  {name}              run the service\n  {name} healthcheck  exit 0 when the running service answers /healthz\n  {name} fault [CHANGE]  tell the running service to misbehave (needs FAULT_INJECTION=on): {}; none: show\n\nEnvironment:\n{}",
         service.about,
+        crate::fault::USAGE,
         plain_table(&format!(
             "{}\n| `TOKIO_WORKER_THREADS` | one per core | runtime threads |",
             service.env_help.trim_end()

@@ -23,7 +23,17 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConfigError, Env};
-use crate::{healthcheck, server, shutdown, telemetry};
+use crate::{fault, healthcheck, server, shutdown, telemetry};
+
+/// What the binary was asked to do.
+enum Command {
+    /// Run the service.
+    Serve,
+    /// Ask the running one whether it is healthy.
+    Healthcheck,
+    /// Tell the running one to misbehave, or to stop ([`fault::cli`]).
+    Fault,
+}
 
 /// A service as [`main`] runs it: its name and help, how it reads its configuration, where it
 /// listens, and its `start`. Each service crate exports one, `SERVICE`, made by
@@ -53,15 +63,19 @@ pub struct Service<C> {
 pub fn main<C>(service: &Service<C>) -> ExitCode {
     let name = service.name;
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let healthcheck = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        [] => false,
-        ["healthcheck"] => true,
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let command = match words[..] {
+        [] => Command::Serve,
+        ["healthcheck"] => Command::Healthcheck,
+        ["fault", ..] => Command::Fault,
         ["-h" | "--help" | "help"] => {
             println!("{}", help::usage(service));
             return ExitCode::SUCCESS;
         }
         _ => {
-            eprintln!("{name}: unexpected arguments {args:?}; usage: {name} [healthcheck|--help]");
+            eprintln!(
+                "{name}: unexpected arguments {args:?}; usage: {name} [healthcheck|fault ...|--help]"
+            );
             return ExitCode::from(2);
         }
     };
@@ -74,8 +88,10 @@ pub fn main<C>(service: &Service<C>) -> ExitCode {
         }
     };
     let port = (service.port)(&config);
-    if healthcheck {
-        return healthcheck::run(port);
+    match command {
+        Command::Healthcheck => return healthcheck::run(port),
+        Command::Fault => return fault::cli(name, port, &args[1..]),
+        Command::Serve => {}
     }
     if let Err(e) = telemetry::init_tracing(&env) {
         eprintln!("{name}: configuration error: {e}");

@@ -74,9 +74,7 @@ impl BreakerState {
 
 /// A call the breaker refused: the backend was not tried.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error(
-    "{backend} was not tried: its circuit breaker is open after {FAILURES_TO_OPEN} failed calls in a row"
-)]
+#[error("{backend} was not tried: its circuit breaker is open (or its one probe is under way)")]
 pub struct BreakerOpen {
     pub backend: &'static str,
 }

@@ -10,7 +10,7 @@
 title "9. the guide's 45-minute paths: A = steps 1, 3, 4; B = 5, 6, 8, 9; C = 11"
 # walk_visits N: N visits to step 1's web, shown as the guide types them; sets n (the counts)
 walk_visits() {
-    printf '$ curl -w %s http://127.0.0.1:%s/   (%s times)\n' "'\n'" "$WALK_PORT" "$1"
+    printf '$ curl -w %s http://127.0.0.1:%s/%s\n' "'\n'" "$WALK_PORT" "$([ "$1" = 1 ] || echo "   ($1 times)")"
     n=$(visits "$WALK_PORT" "$1")
     echo "$n" | indent
 }

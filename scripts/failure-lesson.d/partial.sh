@@ -75,14 +75,12 @@ stall_worker() {
   loadgen_start --clients 8 --votes 150 --rate 40 --max-seconds 120 || exit 1
   sleep 2
   docker exec "$c" /usr/local/bin/worker fault stall >/dev/null || exit 1
-  # a batch it held before (committed in a moment) is not the one it stalls on
-  sleep 1
-  if ! wait_until 30 holds_a_batch "$short"; then
-    no "el worker no tomó ningún lote" "the worker took no batch"
+  if ! wait_until 30 frozen_with_a_batch "$c" "$short"; then
+    docker unpause "$c" >/dev/null 2>&1
+    no "el worker no quedó congelado con un lote" "the worker was not frozen with a batch"
     docker exec "$c" /usr/local/bin/worker fault off >/dev/null
     return
   fi
-  docker pause "$c" >/dev/null || exit 1
   local paused=$SECONDS
   printf '  %s\n' "$(t "worker $short congelado con un lote en su lista de procesamiento" \
     "worker $short frozen with a batch in its processing list")"
@@ -102,3 +100,13 @@ stall_worker() {
 # holds_a_batch SHORT_ID: the worker whose id starts with SHORT_ID has a processing list
 holds_a_batch() { [ -n "$(redis_in "$(first_cid redis)" --scan --pattern "votes:processing:$1-*")" ]; }
 batch_recovered() { ! holds_a_batch "$1"; }
+# frozen_with_a_batch CONTAINER SHORT_ID: pauses the worker once it holds a batch; true if it
+# still holds one once frozen (a batch taken before the stall may have been acknowledged just
+# before the pause: then it is thawed, to be tried again)
+frozen_with_a_batch() {
+  holds_a_batch "$2" || return 1
+  docker pause "$1" >/dev/null || return 1
+  holds_a_batch "$2" && return 0
+  docker unpause "$1" >/dev/null
+  return 1
+}

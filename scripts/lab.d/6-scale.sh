@@ -96,7 +96,7 @@ lb_health_is() {
         curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$LB_STATS_PORT/readyz")" "$1"
 }
 note "the course's exercise of failure (guide step 11): two clients send 100 votes each at once"
-run env COMPOSE_PROJECT_NAME="$PROJECT" LAB_LANGUAGE=es scripts/failure-lesson --two-clients
+failure_lesson --two-clients
 check "scripts/failure-lesson --two-clients: 200 votes sent at once, 200 applied, 0 lost, 200 more rows" \
     two_clients_passed
 

@@ -1,7 +1,4 @@
 # shellcheck shell=bash
-# Checked alone, a sourced file sees neither the variables it reads from scripts/lab and the
-# earlier steps nor the ones it sets for the later steps: `shellcheck -x scripts/lab` sees all.
-# shellcheck disable=SC2034,SC2154
 # Step 9 (sourced by scripts/lab): the guide's 45-minute paths ("For the teacher" in
 # docs/guide.*.md), each as a class that skips the other steps runs it, with Spanish pages and
 # messages: A = steps 1, 3, 4; B = 5, 6, 8, 9; C = 11. Every checkpoint of a path passes with the
@@ -33,13 +30,13 @@ run_db -v counter-data:/data "$REDIS_IMAGE" redis-server --appendonly yes
 walk_visits 3
 checkpoint_passes 4 es
 check "... its first pass, although step 1's walkthrough ran checkpoint 4 twice before" \
-    grep -q 'ahora: unas visitas' "$tmp/checkpoint.out"
+    checkpoint_said 'ahora: unas visitas'
 rm_db
 run_db -v counter-data:/data "$REDIS_IMAGE" redis-server --appendonly yes
 walk_visits 1
 check "step 4: the count survived docker rm -f db at once (4)" eq "$n" 4
 checkpoint_passes 4 es
-check "... its second pass: the count survived" grep -q 'la cuenta sobrevivió' "$tmp/checkpoint.out"
+check "... its second pass: the count survived" checkpoint_said 'la cuenta sobrevivió'
 step1_cleanup
 note "path A took $(secs_since "$t9") s"
 
@@ -67,7 +64,7 @@ note "path B took $(secs_since "$tB") s"
 tC=$(now_ms)
 note "path C (step 11): the lab up with 3 vote and 3 worker replicas, then the lesson as the guide gives it"
 run compose up -d --scale vote=3 --scale worker=3
-run env COMPOSE_PROJECT_NAME="$PROJECT" LAB_LANGUAGE=es scripts/failure-lesson
+failure_lesson
 check "scripts/failure-lesson: 5 kills of the 3 workers under load, 0 acknowledged votes lost, passed" \
     lesson_passed 5
 note "path C took $(secs_since "$tC") s; the three paths $(secs_since "$t9") s"

@@ -93,6 +93,11 @@ checkpoint_fails() {
         bad "guide checkpoint $1 fails (exit $checkpoint_rc), saying \"$3\""
     fi
 }
+# failure_lesson OPTION...: scripts/failure-lesson on the lab's project, its messages in Spanish
+failure_lesson() { run env COMPOSE_PROJECT_NAME="$PROJECT" LAB_LANGUAGE=es scripts/failure-lesson "$@"; }
+# run_said TEXT / checkpoint_said TEXT: the last `run`'s / checkpoint's output holds TEXT
+run_said() { grep -qF -- "$1" "$tmp/run.out"; }
+checkpoint_said() { grep -qF -- "$1" "$tmp/checkpoint.out"; }
 # lesson_says LABEL VALUE: the failure lesson's report (the last `run`'s output, in Spanish) has
 # that line
 lesson_says() { grep -qE "^$1 +$2\$" "$tmp/run.out"; }
@@ -104,6 +109,11 @@ lesson_passed() {
 two_clients_passed() {
     lesson_says enviados 200 && lesson_says aplicados 200 && lesson_says perdidos 0 &&
         grep -q "exactamente 200 votos más" "$tmp/run.out"
+}
+# partial_passed: a partial-failure lesson's report: nothing lost or wrong, the queue recovered
+partial_passed() {
+    lesson_says perdidos 0 && ! grep -q '^equivocados' "$tmp/run.out" &&
+        grep -qE '^recuperado +en [0-9]+ s$' "$tmp/run.out" && grep -q "^Todo en orden" "$tmp/run.out"
 }
 checkpoint_run() {
     printf '$ LAB_LANGUAGE=%s scripts/checkpoint %s\n' "$2" "$1"

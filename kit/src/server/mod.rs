@@ -14,11 +14,10 @@ mod limits;
 pub use limits::{ConnectionLimits, raise_descriptor_limit};
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
-
-use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
